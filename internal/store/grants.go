@@ -154,9 +154,12 @@ type Grants interface {
 
 // CleanupParams are the arguments of [Grants.Cleanup].
 type CleanupParams struct {
-	Now           time.Time
-	RevokedBefore time.Time
-	IdleBefore    time.Time
+	Now time.Time
+	// CodesExpiredBefore: codes are kept a while past expiry so that a late
+	// replay still revokes the tokens issued from them.
+	CodesExpiredBefore time.Time
+	RevokedBefore      time.Time
+	IdleBefore         time.Time
 }
 
 // CleanupResult counts what [Grants.Cleanup] deleted.

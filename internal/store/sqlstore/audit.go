@@ -1,0 +1,132 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"time"
+
+	"github.com/grantflow/grantflow/internal/store"
+)
+
+type auditLog struct{ s *Store }
+
+func (a auditLog) AppendAudit(ctx context.Context, events ...store.AuditEvent) error {
+	if len(events) == 0 {
+		return nil
+	}
+	return a.s.tx(ctx, func(tx *sql.Tx) error {
+		for _, e := range events {
+			details := "{}"
+			if len(e.Details) > 0 {
+				b, err := json.Marshal(e.Details)
+				if err != nil {
+					return err
+				}
+				details = string(b)
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO audit_events (at, action, actor_account_id, actor_client_id, org_id, target, details)
+				VALUES ($1, $2, $3, $4, $5, $6, $7)`, usv(e.At), e.Action, e.ActorAccountID, e.ActorClientID, e.OrgID, e.Target, details); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+func (a auditLog) ListAudit(ctx context.Context, f store.AuditFilter) ([]store.AuditEvent, error) {
+	limit := f.Limit
+	if limit <= 0 {
+		limit = 100
+	}
+	before := f.BeforeID
+	if before <= 0 {
+		before = 1<<63 - 1
+	}
+	q := `SELECT id, at, action, actor_account_id, actor_client_id, org_id, target, details FROM audit_events WHERE id < $1`
+	args := []any{before}
+	if f.OrgID != "" {
+		args = append(args, f.OrgID)
+		q += ` AND org_id = $2`
+	}
+	if f.ClientID != "" {
+		args = append(args, f.ClientID)
+		q += ` AND actor_client_id = $` + itoa(len(args))
+	}
+	args = append(args, limit)
+	q += ` ORDER BY id DESC LIMIT $` + itoa(len(args))
+	rows, err := a.s.r.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []store.AuditEvent
+	for rows.Next() {
+		var e store.AuditEvent
+		var at int64
+		var details string
+		if err := rows.Scan(&e.ID, &at, &e.Action, &e.ActorAccountID, &e.ActorClientID, &e.OrgID, &e.Target, &details); err != nil {
+			return nil, err
+		}
+		e.At = fromUSv(at)
+		if details != "" && details != "{}" {
+			if err := json.Unmarshal([]byte(details), &e.Details); err != nil {
+				return nil, err
+			}
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+type changes struct{ s *Store }
+
+// publish records a change in the caller's transaction, so the change is
+// visible exactly when the mutation is.
+func publish(ctx context.Context, q querier, kind, key string, at time.Time) error {
+	if at.IsZero() {
+		at = time.Now()
+	}
+	_, err := q.ExecContext(ctx, `INSERT INTO changes (kind, key, at) VALUES ($1, $2, $3)`, kind, key, usv(at))
+	return err
+}
+
+func (c changes) PublishChange(ctx context.Context, kind, key string, at time.Time) error {
+	return publish(ctx, c.s.w, kind, key, at)
+}
+
+func (c changes) ChangesSince(ctx context.Context, seq int64, limit int) ([]store.Change, error) {
+	if limit <= 0 {
+		limit = 1000
+	}
+	rows, err := c.s.r.QueryContext(ctx, `SELECT seq, kind, key, at FROM changes WHERE seq > $1 ORDER BY seq LIMIT $2`, seq, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []store.Change
+	for rows.Next() {
+		var ch store.Change
+		var at int64
+		if err := rows.Scan(&ch.Seq, &ch.Kind, &ch.Key, &at); err != nil {
+			return nil, err
+		}
+		ch.At = fromUSv(at)
+		out = append(out, ch)
+	}
+	return out, rows.Err()
+}
+
+func (c changes) LatestChange(ctx context.Context) (int64, error) {
+	var seq sql.NullInt64
+	err := c.s.r.QueryRowContext(ctx, `SELECT MAX(seq) FROM changes`).Scan(&seq)
+	return seq.Int64, err
+}
+
+func (c changes) PruneChanges(ctx context.Context, before time.Time) (int64, error) {
+	res, err := c.s.w.ExecContext(ctx, `DELETE FROM changes WHERE at < $1`, usv(before))
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}

@@ -159,8 +159,8 @@ func TestCreateSecretAndHash(t *testing.T) {
 	}
 	want := store.Client{
 		ID: c.ID, OwnerAccountID: e.alice.ID, Name: "Inventory sync", SecretHash: HashSecret(secret),
-		RedirectURIs: []string{"https://app.example.com/cb"},
-		Scopes:       []string{"dashboard:general:config:read", "wireless:config:write"},
+		RedirectURIs:   []string{"https://app.example.com/cb"},
+		Scopes:         []string{"dashboard:general:config:read", "wireless:config:write"},
 		ResourceServer: true, FirstParty: true, RefreshGrace: 30 * time.Second,
 		CreatedAt: store.Micro(e.clock.now()), UpdatedAt: store.Micro(e.clock.now()),
 	}

@@ -1,0 +1,129 @@
+package authz
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/grantflow/grantflow/internal/store"
+	"github.com/grantflow/grantflow/internal/web"
+)
+
+// RevokeReasonRemoved is the reason recorded on grants an administrator
+// removed on the Integrations page.
+const RevokeReasonRemoved = "removed_by_admin"
+
+// integrationsData is the data of integrations.html.
+type integrationsData struct {
+	web.Chrome
+	OrgID, OrgName string
+	// CanRemove is false for read-only administrators, who may look only.
+	CanRemove    bool
+	Integrations []integrationRow
+}
+
+type integrationRow struct {
+	ClientID, Name        string
+	Scopes                []scopeLine
+	GrantedAt, LastUsedAt time.Time
+	Grants                int
+}
+
+// orgAdmin returns the logged-in account and its membership of the
+// request's organization. It answers the request itself (login redirect,
+// 404 for non-members, so organizations cannot be probed) when ok is false.
+func (h *Handler) orgAdmin(w http.ResponseWriter, r *http.Request) (acct store.Account, m store.Membership, ok bool) {
+	orgID := r.PathValue("orgID")
+	acct, ok = h.sessions.Current(r)
+	if !ok {
+		http.Redirect(w, r, web.LoginURL("/organizations/"+orgID+"/integrations"), http.StatusSeeOther)
+		return acct, m, false
+	}
+	m, err := h.st.Accounts().GetMembership(r.Context(), orgID, acct.ID)
+	if errors.Is(err, store.ErrNotFound) {
+		h.errorPage(w, r, http.StatusNotFound, "There is no such organization, or you are not one of its administrators.")
+		return acct, m, false
+	}
+	if err != nil {
+		h.lg.ErrorContext(r.Context(), "read membership", "org", orgID, "err", err)
+		h.errorPage(w, r, http.StatusInternalServerError, "Something went wrong on our side. Please try again.")
+		return acct, m, false
+	}
+	return acct, m, true
+}
+
+// integrations is GET /organizations/{orgID}/integrations: every
+// integration with a live grant in the organization (Meraki's
+// Organization > Integrations).
+func (h *Handler) integrations(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	acct, m, ok := h.orgAdmin(w, r)
+	if !ok {
+		return
+	}
+	org, err := h.st.Organizations().GetOrganization(ctx, m.OrgID)
+	if err != nil {
+		h.lg.ErrorContext(ctx, "read organization", "org", m.OrgID, "err", err)
+		h.errorPage(w, r, http.StatusInternalServerError, "Something went wrong on our side. Please try again.")
+		return
+	}
+	list, err := h.st.Grants().ListOrgIntegrations(ctx, m.OrgID)
+	if err != nil {
+		h.lg.ErrorContext(ctx, "list integrations", "org", m.OrgID, "err", err)
+		h.errorPage(w, r, http.StatusInternalServerError, "Something went wrong on our side. Please try again.")
+		return
+	}
+	d := integrationsData{OrgID: org.ID, OrgName: org.Name, CanRemove: m.Access == store.AccessFull}
+	d.Title = "Integrations · " + org.Name
+	d.User = acct.Email
+	d.CSRF = h.sessions.CSRFToken(w, r)
+	if r.URL.Query().Get("removed") != "" {
+		d.Flash = "The integration was removed. Its tokens for this organization no longer work."
+	}
+	for _, in := range list {
+		d.Integrations = append(d.Integrations, integrationRow{
+			ClientID: in.Client.ID, Name: in.Client.Name, Scopes: describeScopes(in.Scopes),
+			GrantedAt: in.GrantedAt, LastUsedAt: in.LastUsedAt, Grants: in.Grants,
+		})
+	}
+	noFraming(w)
+	h.pages.Render(w, r, http.StatusOK, "integrations.html", d)
+}
+
+// removeIntegration is POST /organizations/{orgID}/integrations/{clientID}/remove:
+// revoke every grant the integration holds in the organization. Unlike
+// Meraki, its access tokens stop working at once.
+func (h *Handler) removeIntegration(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+	if err := r.ParseForm(); err != nil {
+		h.errorPage(w, r, http.StatusBadRequest, "The form could not be read.")
+		return
+	}
+	acct, m, ok := h.orgAdmin(w, r)
+	if !ok {
+		return
+	}
+	if !h.sessions.VerifyCSRF(r) {
+		h.errorPage(w, r, http.StatusForbidden, "The form has expired or did not come from this site. Go back, reload the page and try again.")
+		return
+	}
+	if m.Access != store.AccessFull {
+		h.errorPage(w, r, http.StatusForbidden, "Only administrators with full access can remove an integration.")
+		return
+	}
+	clientID := r.PathValue("clientID")
+	ids, err := h.st.Grants().RevokeClientOrgGrants(ctx, clientID, m.OrgID, RevokeReasonRemoved, h.cfg.Now())
+	if err != nil {
+		h.lg.ErrorContext(ctx, "remove integration", "org", m.OrgID, "client", clientID, "err", err)
+		h.errorPage(w, r, http.StatusInternalServerError, "Something went wrong on our side. The integration was not removed.")
+		return
+	}
+	h.changed(ctx, ids...)
+	h.record(ctx, store.AuditEvent{
+		Action: "integration.removed", ActorAccountID: acct.ID, ActorClientID: clientID, OrgID: m.OrgID,
+		Target: clientID, Details: map[string]string{"grants_revoked": strconv.Itoa(len(ids))},
+	})
+	http.Redirect(w, r, "/organizations/"+m.OrgID+"/integrations?removed=1", http.StatusSeeOther)
+}

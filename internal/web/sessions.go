@@ -15,7 +15,9 @@ type Sessions interface {
 	// CSRFToken returns the token forms on this response must carry in the
 	// hidden "csrf_token" field. It may set a cookie on w for anonymous visitors.
 	CSRFToken(w http.ResponseWriter, r *http.Request) string
-	// VerifyCSRF checks the request's "csrf_token" form field in constant time.
+	// VerifyCSRF checks, in constant time, the request's "csrf_token" form
+	// field or, when that is empty, its "X-CSRF-Token" header (for JSON APIs
+	// called from the dashboard's pages).
 	VerifyCSRF(r *http.Request) bool
 }
 

@@ -31,6 +31,8 @@ type Store interface {
 	Grants() Grants
 	Audit() AuditLog
 	Changes() Changes
+	Dashboard() Dashboard
+	APIKeys() APIKeys
 	// Dialect names the backend: "sqlite" or "postgres".
 	Dialect() string
 	Ping(ctx context.Context) error

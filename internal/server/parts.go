@@ -3,10 +3,42 @@ package server
 import (
 	"context"
 	"net/http"
+	"time"
+
+	"github.com/grantflow/grantflow/internal/authz"
+	"github.com/grantflow/grantflow/internal/jobs"
 )
 
-// mountParts mounts the OAuth server and the Dashboard API.
+// changeRetention is how long change-feed rows are kept: far longer than
+// any poll interval, so a replica that paused briefly still sees them.
+const changeRetention = time.Hour
+
+// mountParts mounts the OAuth server and the Dashboard API and registers
+// their periodic work.
 func (s *Server) mountParts(ctx context.Context, mux *http.ServeMux) error {
+	authzCfg := authz.Config{Issuer: s.cfg.IssuerURL(), Now: s.now}
+	az, err := authz.New(authzCfg, s.store, s.Sessions, s.Audit, s.feed, s.lg)
+	if err != nil {
+		return err
+	}
+	az.Routes(mux)
+	s.Authz = az
+	janitor := authz.NewJanitor(s.store.Grants(), authzCfg, s.lg)
+
+	s.periodic = append(s.periodic,
+		jobs.Periodic{Name: "oauth_janitor", Interval: s.cfg.JanitorEvery, Run: func(ctx context.Context) error {
+			_, err := janitor.RunOnce(ctx)
+			return err
+		}},
+		jobs.Periodic{Name: "session_cleanup", Interval: s.cfg.JanitorEvery, Run: func(ctx context.Context) error {
+			_, err := s.Sessions.Cleanup(ctx)
+			return err
+		}},
+		jobs.Periodic{Name: "change_feed_prune", Interval: s.cfg.JanitorEvery, Run: func(ctx context.Context) error {
+			_, err := s.store.Changes().PruneChanges(ctx, s.now().Add(-changeRetention))
+			return err
+		}},
+	)
 	return nil
 }
 

@@ -19,9 +19,11 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/grantflow/grantflow/internal/audit"
+	"github.com/grantflow/grantflow/internal/authz"
 	"github.com/grantflow/grantflow/internal/changes"
 	"github.com/grantflow/grantflow/internal/config"
 	"github.com/grantflow/grantflow/internal/identity"
+	"github.com/grantflow/grantflow/internal/jobs"
 	"github.com/grantflow/grantflow/internal/registry"
 	"github.com/grantflow/grantflow/internal/store/sqlstore"
 	"github.com/grantflow/grantflow/internal/web"
@@ -41,8 +43,10 @@ type Server struct {
 	Sessions *identity.Sessions
 	Registry *registry.Service
 	Audit    *audit.Recorder
+	Authz    *authz.Handler
 
 	background []func(ctx context.Context)
+	periodic   []jobs.Periodic
 }
 
 // Options are the parts of a Server tests replace.
@@ -110,19 +114,35 @@ func (s *Server) Handler() http.Handler { return s.handler }
 // Feed is the process's change feed.
 func (s *Server) Feed() *changes.Feed { return s.feed }
 
-// Start runs the background work until ctx ends.
-func (s *Server) Start(ctx context.Context) {
+// Start runs the background work (the change feed, and the periodic jobs
+// on River) until ctx ends or the returned stop is called.
+func (s *Server) Start(ctx context.Context) (stop func(), err error) {
+	runner, err := jobs.Start(ctx, s.store, s.lg, s.periodic)
+	if err != nil {
+		return nil, fmt.Errorf("server: start jobs: %w", err)
+	}
+	ctx, cancel := context.WithCancel(ctx)
 	for _, run := range s.background {
 		go run(ctx)
 	}
+	return func() {
+		cancel()
+		sctx, scancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer scancel()
+		if err := runner.Stop(sctx); err != nil {
+			s.lg.Warn("stopping jobs", "err", err)
+		}
+	}, nil
 }
 
 // Serve serves on ln until ctx ends, then stops accepting connections and
 // waits up to the shutdown timeout for in-flight requests to finish.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
-	bg, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	defer cancel()
-	s.Start(bg)
+	stop, err := s.Start(context.WithoutCancel(ctx))
+	if err != nil {
+		return err
+	}
+	defer stop()
 	hs := &http.Server{
 		Handler:           s.handler,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -142,7 +162,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	s.lg.Info("shutting down: finishing in-flight requests", "timeout", s.cfg.ShutdownTimeout)
 	sctx, scancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
 	defer scancel()
-	err := hs.Shutdown(sctx)
+	err = hs.Shutdown(sctx)
 	if e := <-errc; e != nil && !errors.Is(e, http.ErrServerClosed) {
 		err = errors.Join(err, e)
 	}

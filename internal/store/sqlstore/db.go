@@ -37,6 +37,7 @@ type Store struct {
 	w       *sql.DB // writes and transactions
 	r       *sql.DB // reads (the same as w on PostgreSQL)
 	pool    *pgxpool.Pool
+	path    string // the SQLite file
 	lg      *slog.Logger
 	// forUpdate locks the selected rows on PostgreSQL; SQLite transactions
 	// are already exclusive (BEGIN IMMEDIATE on the single writer).
@@ -51,28 +52,21 @@ func OpenSQLite(ctx context.Context, path string, lg *slog.Logger) (*Store, erro
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("sqlstore: create data dir: %w", err)
 	}
-	dsn := func(txlock string) string {
-		q := url.Values{}
-		for _, p := range []string{"journal_mode(WAL)", "busy_timeout(10000)", "foreign_keys(ON)", "synchronous(NORMAL)"} {
-			q.Add("_pragma", p)
-		}
-		q.Set("_txlock", txlock)
-		return "file:" + path + "?" + q.Encode()
-	}
-	w, err := sql.Open("sqlite", dsn("immediate"))
+	s := &Store{dialect: "sqlite", path: path, lg: lg}
+	w, err := sql.Open("sqlite", s.sqliteDSN("immediate"))
 	if err != nil {
 		return nil, err
 	}
 	w.SetMaxOpenConns(1)
 	w.SetConnMaxIdleTime(0)
-	r, err := sql.Open("sqlite", dsn("deferred"))
+	r, err := sql.Open("sqlite", s.sqliteDSN("deferred"))
 	if err != nil {
 		_ = w.Close()
 		return nil, err
 	}
 	r.SetMaxOpenConns(8)
 	r.SetMaxIdleConns(8)
-	s := &Store{dialect: "sqlite", w: w, r: r, lg: lg}
+	s.w, s.r = w, r
 	if err := s.migrate(ctx); err != nil {
 		_ = s.Close()
 		return nil, err
@@ -81,6 +75,18 @@ func OpenSQLite(ctx context.Context, path string, lg *slog.Logger) (*Store, erro
 		lg.Warn("could not restrict database file mode", "path", path, "err", err)
 	}
 	return s, nil
+}
+
+// sqliteDSN is the connection string of every SQLite handle: WAL so that
+// readers never wait for the writer, a busy timeout for the rare moments two
+// handles write, foreign keys on.
+func (s *Store) sqliteDSN(txlock string) string {
+	q := url.Values{}
+	for _, p := range []string{"journal_mode(WAL)", "busy_timeout(10000)", "foreign_keys(ON)", "synchronous(NORMAL)"} {
+		q.Add("_pragma", p)
+	}
+	q.Set("_txlock", txlock)
+	return "file:" + s.path + "?" + q.Encode()
 }
 
 // OpenPostgres connects to PostgreSQL at databaseURL and applies migrations.
@@ -258,3 +264,17 @@ func notFoundFK(err error) error {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// OpenJobDB opens a separate single-connection handle on the SQLite file
+// for River, whose SQLite driver wants one connection of its own.
+func (s *Store) OpenJobDB() (*sql.DB, error) {
+	if s.dialect != "sqlite" {
+		return nil, errors.New("sqlstore: OpenJobDB is for SQLite; use Pool on PostgreSQL")
+	}
+	db, err := sql.Open("sqlite", s.sqliteDSN("immediate"))
+	if err != nil {
+		return nil, err
+	}
+	db.SetMaxOpenConns(1)
+	return db, nil
+}

@@ -1,0 +1,162 @@
+// Package jobs runs grantflow's periodic background work (the OAuth janitor,
+// session and change-feed pruning, the automation sync and token keep-alive)
+// on River, on SQLite and PostgreSQL alike. River elects one leader among all
+// processes sharing the store, and only the leader enqueues periodic jobs, so
+// each runs once per interval however many replicas there are.
+package jobs
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/riverqueue/river/riverdriver/riversqlite"
+	"github.com/riverqueue/river/rivermigrate"
+	"github.com/riverqueue/river/rivertype"
+
+	"github.com/grantflow/grantflow/internal/store/sqlstore"
+)
+
+// Periodic is one piece of periodic work.
+type Periodic struct {
+	Name     string // unique, stable: it is the job's identity across restarts
+	Interval time.Duration
+	Timeout  time.Duration // 0: one minute
+	Run      func(ctx context.Context) error
+}
+
+// periodicArgs is the one job kind; Name picks the work.
+type periodicArgs struct {
+	Name string `json:"name"`
+}
+
+func (periodicArgs) Kind() string { return "grantflow_periodic" }
+
+type worker struct {
+	river.WorkerDefaults[periodicArgs]
+	byName map[string]Periodic
+	lg     *slog.Logger
+}
+
+func (w *worker) Work(ctx context.Context, job *river.Job[periodicArgs]) error {
+	p, ok := w.byName[job.Args.Name]
+	if !ok {
+		// Enqueued by a newer version; another replica knows it.
+		return river.JobCancel(fmt.Errorf("unknown periodic job %q", job.Args.Name))
+	}
+	start := time.Now()
+	err := p.Run(ctx)
+	w.lg.Debug("periodic job ran", "job", p.Name, "duration", time.Since(start), "err", err)
+	return err
+}
+
+func (w *worker) Timeout(job *river.Job[periodicArgs]) time.Duration {
+	if p, ok := w.byName[job.Args.Name]; ok && p.Timeout > 0 {
+		return p.Timeout
+	}
+	return time.Minute
+}
+
+// Runner is a started River client.
+type Runner struct {
+	stop func(ctx context.Context) error
+	db   *sql.DB // the SQLite handle River owns, closed on Stop
+}
+
+// Start migrates River's tables and starts a client that works the given
+// periodic jobs until Stop.
+func Start(ctx context.Context, st *sqlstore.Store, lg *slog.Logger, periodic []Periodic) (*Runner, error) {
+	if st.Dialect() == "postgres" {
+		return start(ctx, riverpgxv5.New(st.Pool()), nil, lg, periodic)
+	}
+	db, err := st.OpenJobDB()
+	if err != nil {
+		return nil, err
+	}
+	r, err := start(ctx, riversqlite.New(db), db, lg, periodic)
+	if err != nil {
+		_ = db.Close()
+	}
+	return r, err
+}
+
+func start[TTx any](ctx context.Context, driver riverdriver.Driver[TTx], db *sql.DB, lg *slog.Logger, periodic []Periodic) (*Runner, error) {
+	migrator, err := rivermigrate.New(driver, &rivermigrate.Config{Logger: quiet(lg)})
+	if err != nil {
+		return nil, err
+	}
+	if _, err := migrator.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
+		return nil, fmt.Errorf("jobs: migrate river: %w", err)
+	}
+	w := &worker{byName: map[string]Periodic{}, lg: lg}
+	var pjobs []*river.PeriodicJob
+	for _, p := range periodic {
+		if _, dup := w.byName[p.Name]; dup || p.Name == "" || p.Interval <= 0 || p.Run == nil {
+			return nil, fmt.Errorf("jobs: bad periodic job %q", p.Name)
+		}
+		w.byName[p.Name] = p
+		name := p.Name
+		pjobs = append(pjobs, river.NewPeriodicJob(river.PeriodicInterval(p.Interval),
+			func() (river.JobArgs, *river.InsertOpts) {
+				return periodicArgs{Name: name}, &river.InsertOpts{
+					MaxAttempts: 3,
+					// One pending run per job at a time, even if a former
+					// leader enqueued it just before losing leadership.
+					UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: []rivertype.JobState{rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRunning, rivertype.JobStateRetryable, rivertype.JobStateScheduled}},
+				}
+			}, &river.PeriodicJobOpts{ID: name, RunOnStart: true}))
+	}
+	workers := river.NewWorkers()
+	if err := river.AddWorkerSafely(workers, w); err != nil {
+		return nil, err
+	}
+	client, err := river.NewClient(driver, &river.Config{
+		Logger:       quiet(lg),
+		Queues:       map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 2}},
+		Workers:      workers,
+		PeriodicJobs: pjobs,
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := client.Start(ctx); err != nil {
+		return nil, err
+	}
+	return &Runner{stop: client.Stop, db: db}, nil
+}
+
+// Stop waits for running jobs to finish (until ctx ends) and stops.
+func (r *Runner) Stop(ctx context.Context) error {
+	err := r.stop(ctx)
+	if r.db != nil {
+		err = errors.Join(err, r.db.Close())
+	}
+	return err
+}
+
+// quiet keeps River's own info chatter out of the server log.
+func quiet(lg *slog.Logger) *slog.Logger {
+	return slog.New(levelFloor{lg.Handler(), slog.LevelWarn})
+}
+
+type levelFloor struct {
+	slog.Handler
+	min slog.Level
+}
+
+func (h levelFloor) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= h.min && h.Handler.Enabled(ctx, l)
+}
+
+func (h levelFloor) WithAttrs(a []slog.Attr) slog.Handler {
+	return levelFloor{h.Handler.WithAttrs(a), h.min}
+}
+func (h levelFloor) WithGroup(n string) slog.Handler {
+	return levelFloor{h.Handler.WithGroup(n), h.min}
+}

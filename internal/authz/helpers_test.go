@@ -357,3 +357,5 @@ func (e *env) auditActions() []string {
 }
 
 func oauth2SetParam(k, v string) oauth2.AuthCodeOption { return oauth2.SetAuthURLParam(k, v) }
+
+func hashOf(raw string) string { return oauth.Hash(raw) }

@@ -40,6 +40,10 @@ type Grant struct {
 	LastUsedAt   time.Time // last refresh (or issuance)
 	RevokedAt    time.Time // zero while live
 	RevokeReason string
+	// OrgBound grants belong to the organization rather than to the person
+	// who created them (Automation's org-scoped token): they are not limited
+	// by, nor revoked with, AccountID's own access.
+	OrgBound bool
 }
 
 // Revoked reports whether the grant was revoked.
@@ -70,6 +74,8 @@ type AccessToken struct {
 	CreatedAt   time.Time
 	ExpiresAt   time.Time
 	RevokedAt   time.Time
+	// OrgBound is the grant's (read, not stored, with the token).
+	OrgBound bool
 }
 
 // TokenPair is a refresh token and an access token to insert together.
@@ -141,7 +147,7 @@ type Grants interface {
 	// returns their ids.
 	RevokeClientOrgGrants(ctx context.Context, clientID, orgID, reason string, at time.Time) ([]string, error)
 	// RevokeAccountOrgGrants revokes every live grant accountID made in orgID
-	// (the account lost the organization).
+	// (the account lost the organization), except org-bound ones.
 	RevokeAccountOrgGrants(ctx context.Context, accountID, orgID, reason string, at time.Time) ([]string, error)
 	ListOrgIntegrations(ctx context.Context, orgID string) ([]OrgIntegration, error)
 	// ListAccountGrants lists live grants made by accountID.

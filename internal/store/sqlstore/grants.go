@@ -60,9 +60,9 @@ func (g grants) RedeemCode(ctx context.Context, p store.RedeemCodeParams) (store
 			return err
 		}
 		code.RedeemedAt, code.GrantID = store.Micro(p.Now), grant.ID
-		if _, err := tx.ExecContext(ctx, `INSERT INTO grants (id, client_id, account_id, org_id, scopes, created_at, last_used_at, revoked_at, revoke_reason)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, NULL, '')`,
-			grant.ID, grant.ClientID, grant.AccountID, grant.OrgID, joinList(grant.Scopes), usv(grant.CreatedAt), usv(grant.LastUsedAt)); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO grants (id, client_id, account_id, org_id, scopes, created_at, last_used_at, revoked_at, revoke_reason, org_bound)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, NULL, '', $8)`,
+			grant.ID, grant.ClientID, grant.AccountID, grant.OrgID, joinList(grant.Scopes), usv(grant.CreatedAt), usv(grant.LastUsedAt), grant.OrgBound); err != nil {
 			return conflictOr(err)
 		}
 		return insertPair(ctx, tx, pair)
@@ -84,14 +84,14 @@ func insertPair(ctx context.Context, q querier, p store.TokenPair) error {
 	return nil
 }
 
-const grantCols = `id, client_id, account_id, org_id, scopes, created_at, last_used_at, revoked_at, revoke_reason`
+const grantCols = `id, client_id, account_id, org_id, scopes, created_at, last_used_at, revoked_at, revoke_reason, org_bound`
 
 func scanGrant(row interface{ Scan(...any) error }) (store.Grant, error) {
 	var g store.Grant
 	var scopes string
 	var created, used int64
 	var revoked sql.NullInt64
-	err := row.Scan(&g.ID, &g.ClientID, &g.AccountID, &g.OrgID, &scopes, &created, &used, &revoked, &g.RevokeReason)
+	err := row.Scan(&g.ID, &g.ClientID, &g.AccountID, &g.OrgID, &scopes, &created, &used, &revoked, &g.RevokeReason, &g.OrgBound)
 	g.Scopes = splitList(scopes)
 	g.CreatedAt, g.LastUsedAt, g.RevokedAt = fromUSv(created), fromUSv(used), fromUS(revoked)
 	return g, err
@@ -186,14 +186,14 @@ func (g grants) GetAccessToken(ctx context.Context, hash string) (store.AccessTo
 	var created, expires int64
 	var revoked sql.NullInt64
 	row := g.s.r.QueryRowContext(ctx, `SELECT a.hash, a.grant_id, a.refresh_hash, a.client_id, a.account_id, a.org_id, a.scopes,
-		a.created_at, a.expires_at, a.revoked_at, g.id, g.client_id, g.account_id, g.org_id, g.scopes, g.created_at, g.last_used_at, g.revoked_at, g.revoke_reason
+		a.created_at, a.expires_at, a.revoked_at, g.id, g.client_id, g.account_id, g.org_id, g.scopes, g.created_at, g.last_used_at, g.revoked_at, g.revoke_reason, g.org_bound
 		FROM access_tokens a JOIN grants g ON g.id = a.grant_id WHERE a.hash = $1`, hash)
 	var gr store.Grant
 	var gScopes string
 	var gCreated, gUsed int64
 	var gRevoked sql.NullInt64
 	err := row.Scan(&a.Hash, &a.GrantID, &a.RefreshHash, &a.ClientID, &a.AccountID, &a.OrgID, &scopes, &created, &expires, &revoked,
-		&gr.ID, &gr.ClientID, &gr.AccountID, &gr.OrgID, &gScopes, &gCreated, &gUsed, &gRevoked, &gr.RevokeReason)
+		&gr.ID, &gr.ClientID, &gr.AccountID, &gr.OrgID, &gScopes, &gCreated, &gUsed, &gRevoked, &gr.RevokeReason, &gr.OrgBound)
 	if err != nil {
 		return a, gr, notFound(err)
 	}
@@ -201,6 +201,7 @@ func (g grants) GetAccessToken(ctx context.Context, hash string) (store.AccessTo
 	a.CreatedAt, a.ExpiresAt, a.RevokedAt = fromUSv(created), fromUSv(expires), fromUS(revoked)
 	gr.Scopes = splitList(gScopes)
 	gr.CreatedAt, gr.LastUsedAt, gr.RevokedAt = fromUSv(gCreated), fromUSv(gUsed), fromUS(gRevoked)
+	a.OrgBound = gr.OrgBound
 	return a, gr, nil
 }
 
@@ -288,7 +289,7 @@ func (g grants) RevokeAccountOrgGrants(ctx context.Context, accountID, orgID, re
 	var ids []string
 	err := g.s.tx(ctx, func(tx *sql.Tx) error {
 		var err error
-		ids, err = revokeGrantsWhere(ctx, tx, `account_id = $3 AND org_id = $4`, reason, at, accountID, orgID)
+		ids, err = revokeGrantsWhere(ctx, tx, `account_id = $3 AND org_id = $4 AND NOT org_bound`, reason, at, accountID, orgID)
 		return err
 	})
 	return ids, err

@@ -73,7 +73,8 @@ CREATE TABLE grants (
     created_at    BIGINT NOT NULL,
     last_used_at  BIGINT NOT NULL,
     revoked_at    BIGINT,
-    revoke_reason TEXT NOT NULL DEFAULT ''
+    revoke_reason TEXT NOT NULL DEFAULT '',
+    org_bound     BOOLEAN NOT NULL DEFAULT FALSE
 );
 CREATE INDEX grants_client_org ON grants(client_id, org_id);
 CREATE INDEX grants_org ON grants(org_id);

@@ -1,0 +1,204 @@
+package identity
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/grantflow/grantflow/internal/store"
+	"github.com/grantflow/grantflow/internal/web"
+)
+
+type loginPage struct {
+	web.Chrome
+	Email    string
+	ReturnTo string
+	Error    string
+}
+
+type messagePage struct {
+	web.Chrome
+	Message string
+}
+
+type orgsPage struct {
+	web.Chrome
+	Memberships []store.OrgMembership
+}
+
+func (h *Handler) getLogin(w http.ResponseWriter, r *http.Request) {
+	returnTo := SafeReturnTo(r.URL.Query().Get("return_to"))
+	if _, ok := h.sessions.Current(r); ok {
+		http.Redirect(w, r, returnTo, http.StatusSeeOther)
+		return
+	}
+	h.renderLogin(w, r, http.StatusOK, "", returnTo, "")
+}
+
+func (h *Handler) renderLogin(w http.ResponseWriter, r *http.Request, status int, email, returnTo, msg string) {
+	h.render.Render(w, r, status, "login.html", loginPage{
+		Chrome:   web.Chrome{Title: "Log in", CSRF: h.sessions.CSRFToken(w, r)},
+		Email:    email,
+		ReturnTo: returnTo,
+		Error:    msg,
+	})
+}
+
+func (h *Handler) postLogin(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+	if err := r.ParseForm(); err != nil {
+		h.message(w, r, http.StatusBadRequest, "Bad request", "The form could not be read.")
+		return
+	}
+	if !h.sessions.VerifyCSRF(r) {
+		h.csrfFailed(w, r)
+		return
+	}
+	email := strings.TrimSpace(r.PostFormValue("email"))
+	password := r.PostFormValue("password")
+	returnTo := SafeReturnTo(r.PostFormValue("return_to"))
+	if email == "" || password == "" {
+		h.renderLogin(w, r, http.StatusOK, email, returnTo, "Enter your email and password.")
+		return
+	}
+
+	ip := clientIP(r)
+	emailKey, ipKey := "email:"+strings.ToLower(email), "ip:"+ip
+	if wait, blocked := h.throttle.blocked(emailKey, ipKey); blocked {
+		secs := int((wait + time.Second - 1) / time.Second)
+		w.Header().Set("Retry-After", strconv.Itoa(secs))
+		w.Header().Set("Cache-Control", "no-store")
+		mins := (secs + 59) / 60
+		http.Error(w, fmt.Sprintf("Too many failed login attempts. Try again in %d minute%s.", mins, plural(mins)), http.StatusTooManyRequests)
+		return
+	}
+
+	acct, err := h.svc.authenticate(r.Context(), email, password, ip)
+	if errors.Is(err, ErrInvalidCredentials) {
+		h.throttle.fail(emailKey, ipKey)
+		h.renderLogin(w, r, http.StatusOK, email, returnTo, "Wrong email or password.")
+		return
+	}
+	if err != nil {
+		h.lg.ErrorContext(r.Context(), "login failed", "err", err)
+		h.message(w, r, http.StatusInternalServerError, "Something went wrong", "Logging in failed. Try again in a moment.")
+		return
+	}
+	// Only the email's counter is reset: resetting the address's counter
+	// would let one attacker-owned account unlock guessing from that address.
+	h.throttle.reset(emailKey)
+	if err := h.sessions.Login(w, r, acct); err != nil {
+		h.lg.ErrorContext(r.Context(), "session create failed", "err", err)
+		h.message(w, r, http.StatusInternalServerError, "Something went wrong", "Logging in failed. Try again in a moment.")
+		return
+	}
+	http.Redirect(w, r, returnTo, http.StatusSeeOther)
+}
+
+func (h *Handler) postLogout(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+	if !h.sessions.VerifyCSRF(r) {
+		h.csrfFailed(w, r)
+		return
+	}
+	if err := h.sessions.Logout(w, r); err != nil {
+		h.lg.ErrorContext(r.Context(), "logout failed", "err", err)
+	}
+	http.Redirect(w, r, "/login", http.StatusSeeOther)
+}
+
+func (h *Handler) home(w http.ResponseWriter, r *http.Request) {
+	acct, ok := h.sessions.Current(r)
+	if !ok {
+		http.Redirect(w, r, "/login", http.StatusSeeOther)
+		return
+	}
+	h.renderOrgs(w, r, acct)
+}
+
+func (h *Handler) organizations(w http.ResponseWriter, r *http.Request) {
+	acct, ok := h.sessions.Current(r)
+	if !ok {
+		http.Redirect(w, r, web.LoginURL(r.URL.RequestURI()), http.StatusSeeOther)
+		return
+	}
+	h.renderOrgs(w, r, acct)
+}
+
+func (h *Handler) renderOrgs(w http.ResponseWriter, r *http.Request, acct store.Account) {
+	ms, err := h.svc.accounts.ListAccountMemberships(r.Context(), acct.ID)
+	if err != nil {
+		h.lg.ErrorContext(r.Context(), "list memberships failed", "err", err)
+		h.message(w, r, http.StatusInternalServerError, "Something went wrong", "Your organizations could not be loaded.")
+		return
+	}
+	h.render.Render(w, r, http.StatusOK, "organizations.html", orgsPage{
+		Chrome:      h.chrome(w, r, acct, "Organizations"),
+		Memberships: ms,
+	})
+}
+
+func (h *Handler) chrome(w http.ResponseWriter, r *http.Request, acct store.Account, title string) web.Chrome {
+	return web.Chrome{Title: title, User: acct.Email, CSRF: h.sessions.CSRFToken(w, r)}
+}
+
+// csrfFailed answers a form post whose csrf_token is missing or wrong.
+func (h *Handler) csrfFailed(w http.ResponseWriter, r *http.Request) {
+	h.message(w, r, http.StatusForbidden, "Form expired",
+		"This form has expired or was sent from another site. Go back, reload the page and try again. (Cookies must be enabled.)")
+}
+
+func (h *Handler) message(w http.ResponseWriter, r *http.Request, status int, title, msg string) {
+	c := web.Chrome{Title: title, CSRF: h.sessions.CSRFToken(w, r)}
+	if acct, ok := h.sessions.Current(r); ok {
+		c.User = acct.Email
+	}
+	h.render.Render(w, r, status, "message.html", messagePage{Chrome: c, Message: msg})
+}
+
+// SafeReturnTo returns s if it is a local path to send a visitor back to
+// after login, and "/" otherwise. It refuses anything a browser could read
+// as another origin: "//host" and "/\host" (browsers treat "\" as "/"),
+// absolute URLs and schemes like "javascript:", and control characters
+// (browsers strip tabs and newlines, turning "/\t/host" into "//host").
+func SafeReturnTo(s string) string {
+	if s == "" || len(s) > 2048 || s[0] != '/' {
+		return "/"
+	}
+	if len(s) > 1 && (s[1] == '/' || s[1] == '\\') {
+		return "/"
+	}
+	if strings.ContainsRune(s, '\\') || strings.ContainsFunc(s, unicode.IsControl) {
+		return "/"
+	}
+	u, err := url.Parse(s)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" {
+		return "/"
+	}
+	return s
+}
+
+// clientIP is the address the request came from, without the port. It
+// does not trust X-Forwarded-For: behind a reverse proxy every client
+// shares the proxy's address unless the server rewrites RemoteAddr for a
+// trusted proxy.
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}

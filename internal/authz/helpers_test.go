@@ -78,7 +78,7 @@ var allScopes = []string{"dashboard:general:config:read", "dashboard:general:con
 // env is one authorization server on a real SQLite store behind a real
 // HTTP server, with an organization, its full-access admin and a client.
 type env struct {
-	t      *testing.T
+	t      testing.TB
 	ctx    context.Context
 	st     store.Store
 	clock  *clock
@@ -92,11 +92,13 @@ type env struct {
 	conf   *oauth2.Config
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t testing.TB) *env { return newEnvOn(t, storetest.New(t)) }
+
+// newEnvOn builds the env on st (SQLite or PostgreSQL).
+func newEnvOn(t testing.TB, st store.Store) *env {
 	t.Helper()
 	ctx := context.Background()
 	lg := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
-	st := storetest.New(t)
 	e := &env{t: t, ctx: ctx, st: st, clock: &clock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}}
 	feed, err := changes.New(ctx, st.Changes(), time.Hour, lg)
 	if err != nil {
@@ -192,7 +194,7 @@ func (c *cookieTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 }
 
 // get fetches url with b and returns the response and its body.
-func get(t *testing.T, b *http.Client, u string) (*http.Response, string) {
+func get(t testing.TB, b *http.Client, u string) (*http.Response, string) {
 	t.Helper()
 	resp, err := b.Get(u)
 	if err != nil {
@@ -203,7 +205,7 @@ func get(t *testing.T, b *http.Client, u string) (*http.Response, string) {
 	return resp, string(body)
 }
 
-func postForm(t *testing.T, b *http.Client, u string, form url.Values) (*http.Response, string) {
+func postForm(t testing.TB, b *http.Client, u string, form url.Values) (*http.Response, string) {
 	t.Helper()
 	resp, err := b.PostForm(u, form)
 	if err != nil {
@@ -282,7 +284,7 @@ func (e *env) refresh(conf *oauth2.Config, rt string) (*oauth2.Token, error) {
 }
 
 // oauthError returns the OAuth error code of an x/oauth2 failure.
-func oauthError(t *testing.T, err error) string {
+func oauthError(t testing.TB, err error) string {
 	t.Helper()
 	re, ok := err.(*oauth2.RetrieveError)
 	if !ok {

@@ -56,7 +56,7 @@ func (s testSessions) VerifyCSRF(r *http.Request) bool {
 	return got != "" && subtle.ConstantTimeCompare([]byte(got), []byte(csrfFor(id))) == 1
 }
 
-func csrfFor(accountID string) string { return "csrf-" + oauth.Hash("csrf"+accountID)[:16] }
+func csrfFor(accountID string) string { return "csrf-" + oauth.Hash("csrf" + accountID)[:16] }
 
 // clock is the injected time.
 type clock struct {

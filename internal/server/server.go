@@ -97,12 +97,14 @@ func New(ctx context.Context, cfg config.Config, st *sqlstore.Store, lg *slog.Lo
 		return nil, err
 	}
 
+	// RequestID first (it replaces the request); Metrics outside Recover so
+	// a panicking request is still counted.
 	s.handler = web.Chain(mux,
 		web.RequestID,
 		web.Logging(lg),
+		web.Metrics(s.metrics),
 		web.Recover(lg),
 		web.SecurityHeaders,
-		web.Metrics(s.metrics),
 	)
 	s.background = append(s.background, feed.Run)
 	return s, nil

@@ -19,12 +19,14 @@ const DemoEmail = "admin@example.com"
 
 // CreateDemo fills an empty store with the demo organization, its
 // administrator and its estate. It returns nil when the store already has
-// organizations. Replicas starting together on one empty PostgreSQL may each
-// try; the loser's organization insert fails harmlessly only if names
-// collide, so callers run it from one process (serve does, on start).
+// organizations or another process (a replica starting at the same moment)
+// is making the demo.
 func (s *Server) CreateDemo(ctx context.Context) (*Demo, error) {
 	n, err := s.store.Organizations().CountOrganizations(ctx)
 	if err != nil || n > 0 {
+		return nil, err
+	}
+	if first, err := s.store.Markers().Mark(ctx, "demo_data", s.now()); err != nil || !first {
 		return nil, err
 	}
 	org, err := s.Identity.CreateOrganization(ctx, "Demo Organization")

@@ -60,3 +60,10 @@ type Changes interface {
 	LatestChange(ctx context.Context) (int64, error)
 	PruneChanges(ctx context.Context, before time.Time) (int64, error)
 }
+
+// Markers records one-time events so that work done once per store (the
+// demo data on first start) is done once however many processes start.
+type Markers interface {
+	// Mark records key and reports whether this call was the first to.
+	Mark(ctx context.Context, key string, at time.Time) (first bool, err error)
+}

@@ -31,6 +31,7 @@ type Store interface {
 	Grants() Grants
 	Audit() AuditLog
 	Changes() Changes
+	Markers() Markers
 	Dashboard() Dashboard
 	APIKeys() APIKeys
 	// Dialect names the backend: "sqlite" or "postgres".

@@ -20,6 +20,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 	t.Run("Revocation", func(t *testing.T) { t.Parallel(); testRevocation(t, newStore(t)) })
 	t.Run("Cleanup", func(t *testing.T) { t.Parallel(); testCleanup(t, newStore(t)) })
 	t.Run("Audit", func(t *testing.T) { t.Parallel(); testAudit(t, newStore(t)) })
+	t.Run("Markers", func(t *testing.T) { t.Parallel(); testMarkers(t, newStore(t)) })
 	for _, extra := range extras {
 		t.Run(extra.name, func(t *testing.T) { t.Parallel(); extra.fn(t, newStore(t)) })
 	}

@@ -174,3 +174,30 @@ func testAudit(t *testing.T, s store.Store) {
 		t.Fatalf("ListAudit client = %+v", all)
 	}
 }
+
+func testMarkers(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	const n = 8
+	firsts := make(chan bool, n)
+	for i := 0; i < n; i++ {
+		go func() {
+			first, err := s.Markers().Mark(ctx, "demo", t0)
+			if err != nil {
+				t.Error(err)
+			}
+			firsts <- first
+		}()
+	}
+	won := 0
+	for i := 0; i < n; i++ {
+		if <-firsts {
+			won++
+		}
+	}
+	if won != 1 {
+		t.Fatalf("%d callers were first, want 1", won)
+	}
+	if first, err := s.Markers().Mark(ctx, "other", t0); err != nil || !first {
+		t.Fatalf("Mark(other) = %v, %v", first, err)
+	}
+}

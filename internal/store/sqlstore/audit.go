@@ -130,3 +130,14 @@ func (c changes) PruneChanges(ctx context.Context, before time.Time) (int64, err
 	}
 	return res.RowsAffected()
 }
+
+type markers struct{ s *Store }
+
+func (m markers) Mark(ctx context.Context, key string, at time.Time) (bool, error) {
+	res, err := m.s.w.ExecContext(ctx, `INSERT INTO markers (key, at) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING`, key, usv(at))
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}

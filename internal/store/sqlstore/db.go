@@ -146,6 +146,7 @@ func (s *Store) Clients() store.Clients             { return clients{s} }
 func (s *Store) Grants() store.Grants               { return grants{s} }
 func (s *Store) Audit() store.AuditLog              { return auditLog{s} }
 func (s *Store) Changes() store.Changes             { return changes{s} }
+func (s *Store) Markers() store.Markers             { return markers{s} }
 
 // querier is what *sql.DB and *sql.Tx have in common.
 type querier interface {

@@ -128,3 +128,10 @@ CREATE TABLE changes (
     at   INTEGER NOT NULL
 );
 CREATE INDEX changes_at ON changes(at);
+
+-- One-time markers: the first process to insert a key does the work
+-- (e.g. the demo data on first start), however many replicas start at once.
+CREATE TABLE markers (
+    key TEXT PRIMARY KEY,
+    at  INTEGER NOT NULL
+);

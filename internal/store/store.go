@@ -34,6 +34,7 @@ type Store interface {
 	Markers() Markers
 	Dashboard() Dashboard
 	APIKeys() APIKeys
+	Automation() Automation
 	// Dialect names the backend: "sqlite" or "postgres".
 	Dialect() string
 	Ping(ctx context.Context) error

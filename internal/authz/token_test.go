@@ -107,27 +107,28 @@ func TestTokenRequestShape(t *testing.T) {
 // A code used twice revokes everything issued from it (RFC 6749 §4.1.2).
 func TestCodeReplay(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	code := e.code(e.conf)
-	tok, err := e.conf.Exchange(e.ctx, code)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !e.active(tok.AccessToken) {
-		t.Fatal("first access token inactive")
-	}
-	if _, err := e.conf.Exchange(e.ctx, code); oauthError(t, err) != "invalid_grant" {
-		t.Fatalf("second exchange: %v", err)
-	}
-	if e.active(tok.AccessToken) || e.api(tok.AccessToken) != http.StatusUnauthorized {
-		t.Fatal("access token of a replayed code still works")
-	}
-	if _, err := e.refresh(e.conf, tok.RefreshToken); oauthError(t, err) != "invalid_grant" {
-		t.Fatalf("refresh token of a replayed code: %v", err)
-	}
-	if !slices.Contains(e.auditActions(), "token.code_replayed") {
-		t.Fatal("replay not audited")
-	}
+	eachBackend(t, func(t *testing.T, e *env) {
+		code := e.code(e.conf)
+		tok, err := e.conf.Exchange(e.ctx, code)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !e.active(tok.AccessToken) {
+			t.Fatal("first access token inactive")
+		}
+		if _, err := e.conf.Exchange(e.ctx, code); oauthError(t, err) != "invalid_grant" {
+			t.Fatalf("second exchange: %v", err)
+		}
+		if e.active(tok.AccessToken) || e.api(tok.AccessToken) != http.StatusUnauthorized {
+			t.Fatal("access token of a replayed code still works")
+		}
+		if _, err := e.refresh(e.conf, tok.RefreshToken); oauthError(t, err) != "invalid_grant" {
+			t.Fatalf("refresh token of a replayed code: %v", err)
+		}
+		if !slices.Contains(e.auditActions(), "token.code_replayed") {
+			t.Fatal("replay not audited")
+		}
+	})
 }
 
 func TestCodeBinding(t *testing.T) {
@@ -247,88 +248,90 @@ func TestRefreshScope(t *testing.T) {
 // (RFC 9700 §4.14.2).
 func TestRefreshReplay(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	tok := e.tokens(e.conf)
-	tok2, err := e.refresh(e.conf, tok.RefreshToken)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tok3, err := e.refresh(e.conf, tok2.RefreshToken)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := e.refresh(e.conf, tok.RefreshToken); oauthError(t, err) != "invalid_grant" {
-		t.Fatalf("replay: %v", err)
-	}
-	if _, err := e.refresh(e.conf, tok3.RefreshToken); oauthError(t, err) != "invalid_grant" {
-		t.Fatalf("newest refresh token after a replay: %v", err)
-	}
-	for _, at := range []string{tok.AccessToken, tok2.AccessToken, tok3.AccessToken} {
-		if e.active(at) || e.api(at) != http.StatusUnauthorized {
-			t.Fatal("an access token of the revoked family still works")
+	eachBackend(t, func(t *testing.T, e *env) {
+		tok := e.tokens(e.conf)
+		tok2, err := e.refresh(e.conf, tok.RefreshToken)
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
-	if !slices.Contains(e.auditActions(), "token.reuse_detected") {
-		t.Fatal("reuse not audited")
-	}
-	evs, _ := e.st.Audit().ListAudit(e.ctx, store.AuditFilter{Limit: 1000})
-	for _, ev := range evs {
-		if ev.Action == "token.reuse_detected" && (ev.OrgID != e.org.ID || ev.ActorClientID != e.client.ID || ev.Details["grant_id"] == "") {
-			t.Fatalf("reuse event %+v", ev)
+		tok3, err := e.refresh(e.conf, tok2.RefreshToken)
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
+		if _, err := e.refresh(e.conf, tok.RefreshToken); oauthError(t, err) != "invalid_grant" {
+			t.Fatalf("replay: %v", err)
+		}
+		if _, err := e.refresh(e.conf, tok3.RefreshToken); oauthError(t, err) != "invalid_grant" {
+			t.Fatalf("newest refresh token after a replay: %v", err)
+		}
+		for _, at := range []string{tok.AccessToken, tok2.AccessToken, tok3.AccessToken} {
+			if e.active(at) || e.api(at) != http.StatusUnauthorized {
+				t.Fatal("an access token of the revoked family still works")
+			}
+		}
+		if !slices.Contains(e.auditActions(), "token.reuse_detected") {
+			t.Fatal("reuse not audited")
+		}
+		evs, _ := e.st.Audit().ListAudit(e.ctx, store.AuditFilter{Limit: 1000})
+		for _, ev := range evs {
+			if ev.Action == "token.reuse_detected" && (ev.OrgID != e.org.ID || ev.ActorClientID != e.client.ID || ev.Details["grant_id"] == "") {
+				t.Fatalf("reuse event %+v", ev)
+			}
+		}
+	})
 }
 
 // Within a client's grace window a retry of the same refresh token
 // replaces the first use's branch; only one branch lives.
 func TestRefreshGraceWindow(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	auto, secret := e.newClient("Automation", func(c *store.Client) { c.RefreshGrace = 30 * time.Second })
-	conf := e.oauthConfig(auto, secret)
-	tok := e.tokens(conf)
-	active := func(token string) bool { return e.introspect(token, auto, secret)["active"] == true }
+	eachBackend(t, func(t *testing.T, e *env) {
+		auto, secret := e.newClient("Automation", func(c *store.Client) { c.RefreshGrace = 30 * time.Second })
+		conf := e.oauthConfig(auto, secret)
+		tok := e.tokens(conf)
+		active := func(token string) bool { return e.introspect(token, auto, secret)["active"] == true }
 
-	first, err := e.refresh(conf, tok.RefreshToken)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.clock.Advance(10 * time.Second)
-	retry, err := e.refresh(conf, tok.RefreshToken)
-	if err != nil {
-		t.Fatalf("retry within grace: %v", err)
-	}
-	if active(first.AccessToken) {
-		t.Fatal("the first branch's access token survived the retry")
-	}
-	if _, err := e.refresh(conf, first.RefreshToken); oauthError(t, err) != "invalid_grant" {
-		t.Fatalf("the first branch's refresh token: %v", err)
-	}
-	if !active(retry.AccessToken) {
-		t.Fatal("the retry's access token is inactive")
-	}
-	next, err := e.refresh(conf, retry.RefreshToken)
-	if err != nil {
-		t.Fatalf("the surviving branch: %v", err)
-	}
-	// Once the child was used, a retry of its parent is reuse again, even
-	// within the window.
-	if _, err := e.refresh(conf, tok.RefreshToken); oauthError(t, err) != "invalid_grant" {
-		t.Fatalf("retry after the child was used: %v", err)
-	}
-	if active(next.AccessToken) {
-		t.Fatal("family survived a reuse")
-	}
+		first, err := e.refresh(conf, tok.RefreshToken)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.clock.Advance(10 * time.Second)
+		retry, err := e.refresh(conf, tok.RefreshToken)
+		if err != nil {
+			t.Fatalf("retry within grace: %v", err)
+		}
+		if active(first.AccessToken) {
+			t.Fatal("the first branch's access token survived the retry")
+		}
+		if _, err := e.refresh(conf, first.RefreshToken); oauthError(t, err) != "invalid_grant" {
+			t.Fatalf("the first branch's refresh token: %v", err)
+		}
+		if !active(retry.AccessToken) {
+			t.Fatal("the retry's access token is inactive")
+		}
+		next, err := e.refresh(conf, retry.RefreshToken)
+		if err != nil {
+			t.Fatalf("the surviving branch: %v", err)
+		}
+		// Once the child was used, a retry of its parent is reuse again, even
+		// within the window.
+		if _, err := e.refresh(conf, tok.RefreshToken); oauthError(t, err) != "invalid_grant" {
+			t.Fatalf("retry after the child was used: %v", err)
+		}
+		if active(next.AccessToken) {
+			t.Fatal("family survived a reuse")
+		}
 
-	// Past the window a retry is reuse.
-	tok = e.tokens(conf)
-	if _, err := e.refresh(conf, tok.RefreshToken); err != nil {
-		t.Fatal(err)
-	}
-	e.clock.Advance(31 * time.Second)
-	if _, err := e.refresh(conf, tok.RefreshToken); oauthError(t, err) != "invalid_grant" {
-		t.Fatalf("retry past grace: %v", err)
-	}
+		// Past the window a retry is reuse.
+		tok = e.tokens(conf)
+		if _, err := e.refresh(conf, tok.RefreshToken); err != nil {
+			t.Fatal(err)
+		}
+		e.clock.Advance(31 * time.Second)
+		if _, err := e.refresh(conf, tok.RefreshToken); oauthError(t, err) != "invalid_grant" {
+			t.Fatalf("retry past grace: %v", err)
+		}
+	})
 }
 
 func TestRefreshIdleLimit(t *testing.T) {
@@ -357,46 +360,47 @@ func TestRefreshIdleLimit(t *testing.T) {
 // window the others are reuse, so the family is revoked.
 func TestConcurrentRefresh(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	tok := e.tokens(e.conf)
-	const n = 8
-	var (
-		wg   sync.WaitGroup
-		mu   sync.Mutex
-		wins []*oauth2.Token
-		errs []string
-	)
-	for range n {
-		wg.Go(func() {
-			got, err := e.refresh(e.conf, tok.RefreshToken)
-			mu.Lock()
-			defer mu.Unlock()
-			if err == nil {
-				wins = append(wins, got)
-				return
-			}
-			if re, ok := err.(*oauth2.RetrieveError); ok {
-				errs = append(errs, re.ErrorCode)
-			} else {
-				errs = append(errs, err.Error())
-			}
-		})
-	}
-	wg.Wait()
-	if len(wins) != 1 {
-		t.Fatalf("%d refreshes succeeded, want exactly 1 (errors %v)", len(wins), errs)
-	}
-	for _, c := range errs {
-		if c != "invalid_grant" {
-			t.Fatalf("loser got %s", c)
+	eachBackend(t, func(t *testing.T, e *env) {
+		tok := e.tokens(e.conf)
+		const n = 8
+		var (
+			wg   sync.WaitGroup
+			mu   sync.Mutex
+			wins []*oauth2.Token
+			errs []string
+		)
+		for range n {
+			wg.Go(func() {
+				got, err := e.refresh(e.conf, tok.RefreshToken)
+				mu.Lock()
+				defer mu.Unlock()
+				if err == nil {
+					wins = append(wins, got)
+					return
+				}
+				if re, ok := err.(*oauth2.RetrieveError); ok {
+					errs = append(errs, re.ErrorCode)
+				} else {
+					errs = append(errs, err.Error())
+				}
+			})
 		}
-	}
-	if e.active(wins[0].AccessToken) {
-		t.Fatal("family survived concurrent reuse")
-	}
-	if _, err := e.refresh(e.conf, wins[0].RefreshToken); oauthError(t, err) != "invalid_grant" {
-		t.Fatalf("winner's refresh token after reuse: %v", err)
-	}
+		wg.Wait()
+		if len(wins) != 1 {
+			t.Fatalf("%d refreshes succeeded, want exactly 1 (errors %v)", len(wins), errs)
+		}
+		for _, c := range errs {
+			if c != "invalid_grant" {
+				t.Fatalf("loser got %s", c)
+			}
+		}
+		if e.active(wins[0].AccessToken) {
+			t.Fatal("family survived concurrent reuse")
+		}
+		if _, err := e.refresh(e.conf, wins[0].RefreshToken); oauthError(t, err) != "invalid_grant" {
+			t.Fatalf("winner's refresh token after reuse: %v", err)
+		}
+	})
 }
 
 // Rotating a client's secret makes the old one fail at once: the cached

@@ -95,6 +95,7 @@ type AutomationToken struct {
 	RefreshHash     string
 	AccessSealed    string // "" when there is no usable access token
 	AccessExpiresAt time.Time
+	AccessScopes    []string // the access token's, narrower than Scopes after a downgrade
 
 	State  string // TokenValid or TokenReconnectNeeded
 	Reason string // why reconnect is needed

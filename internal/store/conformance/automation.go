@@ -153,7 +153,7 @@ func testConcurrentTargetCreation(t *testing.T, s store.Store) {
 func autoToken(id, tenant string, kind store.TokenKind, account string) store.AutomationToken {
 	return store.AutomationToken{ID: id, TenantID: tenant, OrgID: "100", Kind: kind, AccountID: account, Issuer: "http://as",
 		ClientID: "gfc_x", Scopes: []string{"a:read", "a:write"}, RefreshSealed: "sealed-r-" + id, RefreshHash: "h-" + id,
-		AccessSealed: "sealed-a-" + id, AccessExpiresAt: t0.Add(time.Hour), State: store.TokenValid,
+		AccessSealed: "sealed-a-" + id, AccessExpiresAt: t0.Add(time.Hour), AccessScopes: []string{"a:read"}, State: store.TokenValid,
 		CreatedAt: t0, RefreshedAt: t0}
 }
 

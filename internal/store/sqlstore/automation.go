@@ -168,18 +168,18 @@ func (a automation) UpdateTarget(ctx context.Context, id string, update func(*st
 // --- tokens ---
 
 const tokenCols = `id, tenant_id, org_id, kind, account_id, issuer, client_id, scopes, refresh_sealed, refresh_hash,
-	access_sealed, access_expires_at, state, reason, created_at, refreshed_at, last_used_at,
+	access_sealed, access_expires_at, access_scopes, state, reason, created_at, refreshed_at, last_used_at,
 	inflight_hash, inflight_attempts, inflight_at, lease_holder, lease_until`
 
 func scanToken(row interface{ Scan(...any) error }) (store.AutomationToken, error) {
 	var t store.AutomationToken
-	var kind, scopes string
+	var kind, scopes, accessScopes string
 	var created, refreshed int64
 	var accessExp, lastUsed, inflightAt, leaseUntil sql.NullInt64
 	err := row.Scan(&t.ID, &t.TenantID, &t.OrgID, &kind, &t.AccountID, &t.Issuer, &t.ClientID, &scopes, &t.RefreshSealed, &t.RefreshHash,
-		&t.AccessSealed, &accessExp, &t.State, &t.Reason, &created, &refreshed, &lastUsed,
+		&t.AccessSealed, &accessExp, &accessScopes, &t.State, &t.Reason, &created, &refreshed, &lastUsed,
 		&t.InflightHash, &t.InflightAttempts, &inflightAt, &t.LeaseHolder, &leaseUntil)
-	t.Kind, t.Scopes = store.TokenKind(kind), splitList(scopes)
+	t.Kind, t.Scopes, t.AccessScopes = store.TokenKind(kind), splitList(scopes), splitList(accessScopes)
 	t.CreatedAt, t.RefreshedAt = fromUSv(created), fromUSv(refreshed)
 	t.AccessExpiresAt, t.LastUsedAt, t.InflightAt, t.LeaseUntil = fromUS(accessExp), fromUS(lastUsed), fromUS(inflightAt), fromUS(leaseUntil)
 	return t, err
@@ -196,7 +196,7 @@ func ownerKey(kind store.TokenKind, accountID string) string {
 
 func tokenArgs(t store.AutomationToken) []any {
 	return []any{t.ID, t.TenantID, t.OrgID, string(t.Kind), t.AccountID, t.Issuer, t.ClientID, joinList(t.Scopes), t.RefreshSealed, t.RefreshHash,
-		t.AccessSealed, us(t.AccessExpiresAt), t.State, t.Reason, usv(t.CreatedAt), usv(t.RefreshedAt), us(t.LastUsedAt),
+		t.AccessSealed, us(t.AccessExpiresAt), joinList(t.AccessScopes), t.State, t.Reason, usv(t.CreatedAt), usv(t.RefreshedAt), us(t.LastUsedAt),
 		t.InflightHash, t.InflightAttempts, us(t.InflightAt), t.LeaseHolder, us(t.LeaseUntil)}
 }
 
@@ -222,7 +222,7 @@ func (a automation) PutToken(ctx context.Context, t store.AutomationToken) (*sto
 		}
 		args := append(tokenArgs(t), ownerKey(t.Kind, t.AccountID))
 		_, err = tx.ExecContext(ctx, `INSERT INTO automation_tokens (`+tokenCols+`, owner_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,
-			$11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)`, args...)
+			$11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)`, args...)
 		return conflictOr(err)
 	})
 	return old, err
@@ -285,9 +285,9 @@ func (a automation) UpdateToken(ctx context.Context, id string, update func(*sto
 		t.ID, t.TenantID, t.OrgID, t.Kind, t.AccountID, t.CreatedAt = keep.ID, keep.TenantID, keep.OrgID, keep.Kind, keep.AccountID, keep.CreatedAt
 		args := tokenArgs(t)
 		if _, err := tx.ExecContext(ctx, `UPDATE automation_tokens SET issuer = $6, client_id = $7, scopes = $8, refresh_sealed = $9,
-			refresh_hash = $10, access_sealed = $11, access_expires_at = $12, state = $13, reason = $14, refreshed_at = $16,
-			last_used_at = $17, inflight_hash = $18, inflight_attempts = $19, inflight_at = $20, lease_holder = $21, lease_until = $22
-			WHERE id = $1 AND tenant_id = $2 AND org_id = $3 AND kind = $4 AND account_id = $5 AND created_at = $15`, args...); err != nil {
+			refresh_hash = $10, access_sealed = $11, access_expires_at = $12, access_scopes = $13, state = $14, reason = $15, refreshed_at = $17,
+			last_used_at = $18, inflight_hash = $19, inflight_attempts = $20, inflight_at = $21, lease_holder = $22, lease_until = $23
+			WHERE id = $1 AND tenant_id = $2 AND org_id = $3 AND kind = $4 AND account_id = $5 AND created_at = $16`, args...); err != nil {
 			return err
 		}
 		out = t

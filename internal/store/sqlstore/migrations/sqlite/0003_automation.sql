@@ -54,6 +54,7 @@ CREATE TABLE automation_tokens (
     refresh_sealed    TEXT NOT NULL DEFAULT '',
     refresh_hash      TEXT NOT NULL DEFAULT '',
     access_sealed     TEXT NOT NULL DEFAULT '',
+    access_scopes     TEXT NOT NULL DEFAULT '',
     access_expires_at INTEGER,
     state             TEXT NOT NULL,
     reason            TEXT NOT NULL DEFAULT '',

@@ -123,6 +123,10 @@ type APIUsageFilter struct {
 type Dashboard interface {
 	// RenameOrganization changes an organization's name.
 	RenameOrganization(ctx context.Context, id, name string) error
+	// DeleteOrganization removes an organization with its memberships
+	// (publishing a ChangeMembership change for each), networks, devices,
+	// resources and usage counts. Its grants are the caller's business.
+	DeleteOrganization(ctx context.Context, id string, at time.Time) error
 
 	CreateNetwork(ctx context.Context, n Network) error // ErrConflict on a taken id or name in the org
 	// CreateNetworks inserts many networks in batches (seeding).

@@ -151,6 +151,25 @@ func testNetworks(t *testing.T, s store.Store) {
 	if err := d.RenameOrganization(ctx, "404", "x"); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("rename missing org: %v", err)
 	}
+
+	// Deleting an organization takes its estate and memberships with it.
+	must(t, d.DeleteOrganization(ctx, "100", t0))
+	if _, err := s.Organizations().GetOrganization(ctx, "100"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("deleted org: %v", err)
+	}
+	if _, err := d.GetDevice(ctx, "Q2AA-0000-0001"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("device of a deleted org: %v", err)
+	}
+	if _, err := d.GetResource(ctx, "100", "/networks/N_10/x"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("resource of a deleted org: %v", err)
+	}
+	if ms, _ := s.Accounts().ListAccountMemberships(ctx, "acc"); len(ms) != 1 || ms[0].OrgID != "200" {
+		t.Fatalf("memberships after org delete: %+v", ms)
+	}
+	assertChange(t, s, store.ChangeMembership, "100/acc")
+	if err := d.DeleteOrganization(ctx, "100", t0); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("delete org twice: %v", err)
+	}
 }
 
 func dev(serial, org, network string, tags ...string) store.Device {

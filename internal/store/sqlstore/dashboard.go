@@ -110,6 +110,43 @@ func (d dashboard) RenameOrganization(ctx context.Context, id, name string) erro
 	return affected(res, err)
 }
 
+func (d dashboard) DeleteOrganization(ctx context.Context, id string, at time.Time) error {
+	return d.s.tx(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT account_id FROM memberships WHERE org_id = $1`, id)
+		if err != nil {
+			return err
+		}
+		var accounts []string
+		for rows.Next() {
+			var a string
+			if err := rows.Scan(&a); err != nil {
+				rows.Close()
+				return err
+			}
+			accounts = append(accounts, a)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, `DELETE FROM organizations WHERE id = $1`, id)
+		if err := affected(res, err); err != nil {
+			return err
+		}
+		for _, q := range []string{`DELETE FROM dashboard_resources WHERE org_id = $1`, `DELETE FROM api_usage WHERE org_id = $1`} {
+			if _, err := tx.ExecContext(ctx, q, id); err != nil {
+				return err
+			}
+		}
+		for _, a := range accounts {
+			if err := publish(ctx, tx, store.ChangeMembership, id+"/"+a, at); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
 // --- networks
 
 const networkCols = `id, org_id, name, product_types, time_zone, tags, notes, enrollment_string, created_at, updated_at`

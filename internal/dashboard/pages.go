@@ -1,0 +1,250 @@
+package dashboard
+
+import (
+	"embed"
+	"errors"
+	"net/http"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/grantflow/grantflow/internal/store"
+	"github.com/grantflow/grantflow/internal/web"
+)
+
+//go:embed templates/*.html
+var templatesFS embed.FS
+
+type apiKeyRow struct {
+	ID        string
+	Last4     string
+	CreatedAt time.Time
+}
+
+type apiKeysPage struct {
+	web.Chrome
+	Keys   []apiKeyRow
+	NewKey string // shown once, right after creation
+	Error  string
+	Max    int
+	CanAdd bool
+}
+
+func (h *Handler) current(w http.ResponseWriter, r *http.Request) (store.Account, bool) {
+	if h.sessions == nil {
+		http.NotFound(w, r)
+		return store.Account{}, false
+	}
+	acc, ok := h.sessions.Current(r)
+	if !ok {
+		http.Redirect(w, r, web.LoginURL(r.URL.RequestURI()), http.StatusSeeOther)
+	}
+	return acc, ok
+}
+
+func (h *Handler) renderAPIKeys(w http.ResponseWriter, r *http.Request, acc store.Account, status int, newKey, errMsg, flash string) {
+	keys, err := h.keys.List(r.Context(), acc.ID)
+	if err != nil {
+		h.lg.ErrorContext(r.Context(), "list api keys", "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	p := apiKeysPage{
+		Chrome: web.Chrome{Title: "API keys", User: acc.Email, CSRF: h.sessions.CSRFToken(w, r), Flash: flash},
+		NewKey: newKey, Error: errMsg, Max: MaxAPIKeys, CanAdd: len(keys) < MaxAPIKeys,
+	}
+	for _, k := range keys {
+		p.Keys = append(p.Keys, apiKeyRow{k.ID, k.Last4, k.CreatedAt})
+	}
+	h.pages.Render(w, r, status, "apikeys.html", p)
+}
+
+func (h *Handler) apiKeysPage(w http.ResponseWriter, r *http.Request) {
+	acc, ok := h.current(w, r)
+	if !ok {
+		return
+	}
+	flash := ""
+	if r.URL.Query().Get("revoked") == "1" {
+		flash = "The API key was revoked. It stopped working at once."
+	}
+	h.renderAPIKeys(w, r, acc, http.StatusOK, "", "", flash)
+}
+
+func (h *Handler) createAPIKey(w http.ResponseWriter, r *http.Request) {
+	acc, ok := h.current(w, r)
+	if !ok {
+		return
+	}
+	if !h.sessions.VerifyCSRF(r) {
+		http.Error(w, "Invalid form token: reload the page and try again.", http.StatusForbidden)
+		return
+	}
+	raw, _, err := h.keys.Create(r.Context(), acc.ID)
+	switch {
+	case errors.Is(err, ErrTooManyAPIKeys):
+		h.renderAPIKeys(w, r, acc, http.StatusConflict, "", "You already have two API keys. Revoke one before creating another.", "")
+	case err != nil:
+		h.lg.ErrorContext(r.Context(), "create api key", "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+	default:
+		h.renderAPIKeys(w, r, acc, http.StatusOK, raw, "", "")
+	}
+}
+
+func (h *Handler) revokeAPIKey(w http.ResponseWriter, r *http.Request) {
+	acc, ok := h.current(w, r)
+	if !ok {
+		return
+	}
+	if !h.sessions.VerifyCSRF(r) {
+		http.Error(w, "Invalid form token: reload the page and try again.", http.StatusForbidden)
+		return
+	}
+	switch err := h.keys.Revoke(r.Context(), acc.ID, r.PathValue("id")); {
+	case errors.Is(err, store.ErrNotFound):
+		h.renderAPIKeys(w, r, acc, http.StatusNotFound, "", "No such API key.", "")
+	case err != nil:
+		h.lg.ErrorContext(r.Context(), "revoke api key", "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+	default:
+		http.Redirect(w, r, "/account/api-keys?revoked=1", http.StatusSeeOther)
+	}
+}
+
+// usageTotal is one line of the API requests page's summaries.
+type usageTotal struct {
+	Name  string
+	Count int64
+	OK    int64 // 2xx
+	Err   int64 // 4xx and 5xx
+}
+
+type apiRequestsPage struct {
+	web.Chrome
+	OrgID, OrgName string
+	Hours          int
+	Total          int64
+	ByIntegration  []usageTotal
+	ByAdmin        []usageTotal
+	ByOperation    []usageTotal
+	ByStatus       []usageTotal
+	Recent         []apiRequestView
+	Flushed        time.Duration
+}
+
+// apiRequestsPage shows an organization's Dashboard API usage by
+// integration, administrator, operation and response code.
+func (h *Handler) apiRequestsPage(w http.ResponseWriter, r *http.Request) {
+	acc, ok := h.current(w, r)
+	if !ok {
+		return
+	}
+	ctx := r.Context()
+	orgID := r.PathValue("orgID")
+	if _, err := h.st.Accounts().GetMembership(ctx, orgID, acc.ID); err != nil {
+		http.NotFound(w, r)
+		return
+	}
+	org, err := h.st.Organizations().GetOrganization(ctx, orgID)
+	if err != nil {
+		http.NotFound(w, r)
+		return
+	}
+	hours := 24
+	if n, err := strconv.Atoi(r.URL.Query().Get("hours")); err == nil && n > 0 && n <= 31*24 {
+		hours = n
+	}
+	now := h.now()
+	rows, err := h.orgUsage(ctx, orgID, now.Add(-time.Duration(hours)*time.Hour).Truncate(time.Minute), now.Add(time.Minute))
+	if err != nil {
+		h.lg.ErrorContext(ctx, "api requests page", "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	p := apiRequestsPage{
+		Chrome: web.Chrome{Title: "API requests", User: acc.Email, CSRF: h.sessions.CSRFToken(w, r)},
+		OrgID:  org.ID, OrgName: org.Name, Hours: hours, Flushed: h.cfg.UsageFlushInterval,
+	}
+	integrations, admins, ops, statuses := map[string]*usageTotal{}, map[string]*usageTotal{}, map[string]*usageTotal{}, map[string]*usageTotal{}
+	names := map[string]string{}
+	name := func(kind, id string) string {
+		if n, ok := names[kind+id]; ok {
+			return n
+		}
+		n := id
+		switch kind {
+		case "client":
+			if c, err := h.st.Clients().GetClient(ctx, id); err == nil {
+				n = c.Name
+			}
+		case "account":
+			if a, err := h.st.Accounts().GetAccount(ctx, id); err == nil {
+				n = a.Email
+			}
+		}
+		names[kind+id] = n
+		return n
+	}
+	add := func(m map[string]*usageTotal, key string, u store.APIUsage) {
+		t, ok := m[key]
+		if !ok {
+			t = &usageTotal{Name: key}
+			m[key] = t
+		}
+		t.Count += u.Count
+		if u.Status < 300 {
+			t.OK += u.Count
+		} else if u.Status >= 400 {
+			t.Err += u.Count
+		}
+	}
+	for _, u := range rows {
+		p.Total += u.Count
+		in := "API keys"
+		if u.ClientID != "" {
+			in = name("client", u.ClientID)
+		}
+		add(integrations, in, u)
+		add(admins, name("account", u.AccountID), u)
+		add(ops, u.OperationID, u)
+		add(statuses, strconv.Itoa(u.Status), u)
+	}
+	p.ByIntegration, p.ByAdmin, p.ByOperation, p.ByStatus = totals(integrations), totals(admins), totals(ops), totals(statuses)
+	for i, u := range rows {
+		if i == 50 {
+			break
+		}
+		v := apiRequestViewOf(u)
+		v.AdminID = name("account", u.AccountID)
+		if u.ClientID != "" {
+			v.Client.ID = name("client", u.ClientID)
+		}
+		p.Recent = append(p.Recent, v)
+	}
+	h.pages.Render(w, r, http.StatusOK, "apirequests.html", p)
+}
+
+func totals(m map[string]*usageTotal) []usageTotal {
+	out := make([]usageTotal, 0, len(m))
+	for _, t := range m {
+		out = append(out, *t)
+	}
+	slices.SortFunc(out, func(a, b usageTotal) int {
+		if a.Count != b.Count {
+			return int(b.Count - a.Count)
+		}
+		return compareStrings(a.Name, b.Name)
+	})
+	return out
+}
+
+func compareStrings(a, b string) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}

@@ -11,17 +11,17 @@ import (
 
 // adminView is Meraki's Admin object, made from a membership.
 type adminView struct {
-	ID                   string   `json:"id"`
-	Name                 string   `json:"name"`
-	Email                string   `json:"email"`
-	OrgAccess            string   `json:"orgAccess"`
-	AccountStatus        string   `json:"accountStatus"`
-	TwoFactorAuthEnabled bool     `json:"twoFactorAuthEnabled"`
-	HasAPIKey            bool     `json:"hasApiKey"`
-	LastActive           string   `json:"lastActive"`
-	Tags                 []any    `json:"tags"`
-	Networks             []any    `json:"networks"`
-	AuthenticationMethod string   `json:"authenticationMethod"`
+	ID                   string `json:"id"`
+	Name                 string `json:"name"`
+	Email                string `json:"email"`
+	OrgAccess            string `json:"orgAccess"`
+	AccountStatus        string `json:"accountStatus"`
+	TwoFactorAuthEnabled bool   `json:"twoFactorAuthEnabled"`
+	HasAPIKey            bool   `json:"hasApiKey"`
+	LastActive           string `json:"lastActive"`
+	Tags                 []any  `json:"tags"`
+	Networks             []any  `json:"networks"`
+	AuthenticationMethod string `json:"authenticationMethod"`
 }
 
 func (c *call) adminView(m store.Member) (adminView, error) {

@@ -37,7 +37,9 @@ func (s l3Rules) view() map[string]any {
 	return map[string]any{"rules": rules}
 }
 
-func (c *call) firewallPath() string { return "/networks/" + c.network.ID + "/appliance/firewall/l3FirewallRules" }
+func (c *call) firewallPath() string {
+	return "/networks/" + c.network.ID + "/appliance/firewall/l3FirewallRules"
+}
 
 func getNetworkApplianceFirewallL3FirewallRules(c *call) (int, any, error) {
 	if err := c.requireProduct("appliance"); err != nil {

@@ -247,4 +247,6 @@ func (e *env) call(method, path, cred string, body any) response {
 }
 
 // token issues an OAuth token of a full admin of orgA with scopes.
-func (e *env) token(scopes ...string) string { return e.tokens.issue(e.orgA, e.fullA, "client-1", scopes...) }
+func (e *env) token(scopes ...string) string {
+	return e.tokens.issue(e.orgA, e.fullA, "client-1", scopes...)
+}

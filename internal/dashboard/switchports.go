@@ -44,7 +44,7 @@ func defaultPort(id, total int) map[string]any {
 		"type": typ, "vlan": vlan, "voiceVlan": nil, "allowedVlans": allowed, "isolationEnabled": false,
 		"rstpEnabled": true, "stpGuard": "disabled", "linkNegotiation": "Auto negotiate",
 		"linkNegotiationCapabilities": []string{"Auto negotiate", "1 Gigabit full duplex (forced)", "100 Megabit (auto)", "100 Megabit full duplex (forced)"},
-		"portScheduleId": nil, "schedule": nil, "udld": "Alert only", "accessPolicyType": "Open", "accessPolicyNumber": nil,
+		"portScheduleId":              nil, "schedule": nil, "udld": "Alert only", "accessPolicyType": "Open", "accessPolicyNumber": nil,
 		"macAllowList": nil, "stickyMacAllowList": nil, "stickyMacAllowListLimit": nil, "stormControlEnabled": false,
 		"adaptivePolicyGroupId": nil, "adaptivePolicyGroup": nil, "peerSgtCapable": false, "flexibleStackingEnabled": false,
 		"daiTrusted": false, "profile": map[string]any{"enabled": false, "id": "", "iname": nil},

@@ -118,7 +118,7 @@ func benchRefresh(b *testing.B, hc *http.Client, e *env, rt string) string {
 	var out struct {
 		RefreshToken string `json:"refresh_token"`
 	}
-	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || resp.StatusCode != 200 {
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || resp.StatusCode != http.StatusOK {
 		b.Fatalf("refresh: %d %v", resp.StatusCode, err)
 	}
 	return out.RefreshToken
@@ -155,7 +155,7 @@ func BenchmarkIntrospect(b *testing.B) {
 					_, _ = io.Copy(io.Discard, resp.Body)
 					resp.Body.Close()
 					mine = append(mine, time.Since(t0))
-					if resp.StatusCode != 200 {
+					if resp.StatusCode != http.StatusOK {
 						b.Fatalf("introspect: %d", resp.StatusCode)
 					}
 				}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/subtle"
 	"encoding/json"
+	"errors"
 	"html"
 	"io"
 	"log/slog"
@@ -193,8 +194,16 @@ func (c *cookieTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	return http.DefaultTransport.RoundTrip(r)
 }
 
+// reply is what tests look at in a response whose body was read.
+type reply struct {
+	StatusCode int
+	Header     http.Header
+}
+
+func replyOf(resp *http.Response) *reply { return &reply{resp.StatusCode, resp.Header} }
+
 // get fetches url with b and returns the response and its body.
-func get(t testing.TB, b *http.Client, u string) (*http.Response, string) {
+func get(t testing.TB, b *http.Client, u string) (*reply, string) {
 	t.Helper()
 	resp, err := b.Get(u)
 	if err != nil {
@@ -202,10 +211,10 @@ func get(t testing.TB, b *http.Client, u string) (*http.Response, string) {
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)
-	return resp, string(body)
+	return replyOf(resp), string(body)
 }
 
-func postForm(t testing.TB, b *http.Client, u string, form url.Values) (*http.Response, string) {
+func postForm(t testing.TB, b *http.Client, u string, form url.Values) (*reply, string) {
 	t.Helper()
 	resp, err := b.PostForm(u, form)
 	if err != nil {
@@ -213,7 +222,7 @@ func postForm(t testing.TB, b *http.Client, u string, form url.Values) (*http.Re
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)
-	return resp, string(body)
+	return replyOf(resp), string(body)
 }
 
 var hiddenRE = regexp.MustCompile(`<input type="hidden" name="([^"]+)" value="([^"]*)">`)
@@ -286,15 +295,15 @@ func (e *env) refresh(conf *oauth2.Config, rt string) (*oauth2.Token, error) {
 // oauthError returns the OAuth error code of an x/oauth2 failure.
 func oauthError(t testing.TB, err error) string {
 	t.Helper()
-	re, ok := err.(*oauth2.RetrieveError)
-	if !ok {
+	var re *oauth2.RetrieveError
+	if !errors.As(err, &re) {
 		t.Fatalf("want *oauth2.RetrieveError, got %T %v", err, err)
 	}
 	return re.ErrorCode
 }
 
 // call posts form to an OAuth endpoint with Basic credentials (id "" for none).
-func (e *env) call(path, id, secret string, form url.Values) (*http.Response, map[string]any) {
+func (e *env) call(path, id, secret string, form url.Values) (*reply, map[string]any) {
 	e.t.Helper()
 	req, _ := http.NewRequest(http.MethodPost, e.srv.URL+path, strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
@@ -313,7 +322,7 @@ func (e *env) call(path, id, secret string, form url.Values) (*http.Response, ma
 			e.t.Fatalf("%s: body %q is not JSON: %v", path, body, err)
 		}
 	}
-	return resp, m
+	return replyOf(resp), m
 }
 
 // introspect asks as the env's client unless another is given.

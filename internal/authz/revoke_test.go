@@ -29,7 +29,7 @@ func TestRevoke(t *testing.T) {
 			t.Fatal("setup")
 		}
 		resp, _ := e.call("/oauth/revoke", e.client.ID, e.secret, url.Values{"token": {tok.AccessToken}, "token_type_hint": {"access_token"}})
-		if resp.StatusCode != 200 {
+		if resp.StatusCode != http.StatusOK {
 			t.Fatalf("status %d", resp.StatusCode)
 		}
 		if e.active(tok.AccessToken) || e.api(tok.AccessToken) != http.StatusUnauthorized {
@@ -43,7 +43,7 @@ func TestRevoke(t *testing.T) {
 		tok := e.tokens(e.conf)
 		for _, token := range []string{tok.AccessToken, tok.RefreshToken} {
 			resp, m := e.call("/oauth/revoke", other.ID, otherSecret, url.Values{"token": {token}})
-			if resp.StatusCode != 400 || m["error"] != "unauthorized_client" {
+			if resp.StatusCode != http.StatusBadRequest || m["error"] != "unauthorized_client" {
 				t.Fatalf("status %d %v", resp.StatusCode, m)
 			}
 		}
@@ -54,7 +54,7 @@ func TestRevoke(t *testing.T) {
 	t.Run("unknown token is 200", func(t *testing.T) {
 		for _, token := range []string{"gfrt_" + strings.Repeat("A", 43), "gfat_" + strings.Repeat("A", 43), "whatever"} {
 			resp, _ := e.call("/oauth/revoke", e.client.ID, e.secret, url.Values{"token": {token}})
-			if resp.StatusCode != 200 {
+			if resp.StatusCode != http.StatusOK {
 				t.Fatalf("%s: status %d", token, resp.StatusCode)
 			}
 		}
@@ -62,7 +62,7 @@ func TestRevoke(t *testing.T) {
 	t.Run("client authentication required", func(t *testing.T) {
 		tok := e.tokens(e.conf)
 		resp, m := e.call("/oauth/revoke", e.client.ID, "wrong", url.Values{"token": {tok.RefreshToken}})
-		if resp.StatusCode != 401 || m["error"] != "invalid_client" || resp.Header.Get("WWW-Authenticate") == "" {
+		if resp.StatusCode != http.StatusUnauthorized || m["error"] != "invalid_client" || resp.Header.Get("WWW-Authenticate") == "" {
 			t.Fatalf("status %d %v", resp.StatusCode, m)
 		}
 		if !e.active(tok.RefreshToken) {
@@ -71,7 +71,7 @@ func TestRevoke(t *testing.T) {
 	})
 	t.Run("missing token", func(t *testing.T) {
 		resp, m := e.call("/oauth/revoke", e.client.ID, e.secret, url.Values{})
-		if resp.StatusCode != 400 || m["error"] != "invalid_request" {
+		if resp.StatusCode != http.StatusBadRequest || m["error"] != "invalid_request" {
 			t.Fatalf("status %d %v", resp.StatusCode, m)
 		}
 	})
@@ -95,7 +95,7 @@ func TestIntrospectionAccess(t *testing.T) {
 	for _, token := range []string{"", "garbage", "gfat_" + strings.Repeat("A", 43), "gfrt_" + strings.Repeat("A", 43)} {
 		if token == "" {
 			resp, m := e.call("/oauth/introspect", e.client.ID, e.secret, url.Values{})
-			if resp.StatusCode != 400 || m["error"] != "invalid_request" {
+			if resp.StatusCode != http.StatusBadRequest || m["error"] != "invalid_request" {
 				t.Fatalf("missing token: %d %v", resp.StatusCode, m)
 			}
 			continue
@@ -105,11 +105,11 @@ func TestIntrospectionAccess(t *testing.T) {
 		}
 	}
 	resp, m := e.call("/oauth/introspect", "", "", url.Values{"token": {tok.AccessToken}})
-	if resp.StatusCode != 401 || m["error"] != "invalid_client" {
+	if resp.StatusCode != http.StatusUnauthorized || m["error"] != "invalid_client" {
 		t.Fatalf("anonymous introspection: %d %v", resp.StatusCode, m)
 	}
 	// Revoked tokens read inactive, for the resource server too.
-	if resp, _ := e.call("/oauth/revoke", e.client.ID, e.secret, url.Values{"token": {tok.RefreshToken}}); resp.StatusCode != 200 {
+	if resp, _ := e.call("/oauth/revoke", e.client.ID, e.secret, url.Values{"token": {tok.RefreshToken}}); resp.StatusCode != http.StatusOK {
 		t.Fatal("revoke")
 	}
 	for _, token := range []string{tok.AccessToken, tok.RefreshToken} {
@@ -123,7 +123,7 @@ func TestMetadata(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	resp, body := get(t, http.DefaultClient, e.srv.URL+"/.well-known/oauth-authorization-server")
-	if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
+	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
 		t.Fatalf("status %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
 	}
 	var m map[string]any
@@ -203,12 +203,12 @@ func TestIntegrationsPageRemove(t *testing.T) {
 		t.Fatalf("anonymous: %d %q", resp.StatusCode, resp.Header.Get("Location"))
 	}
 	resp, roPage := get(t, e.browser(ro), pageURL)
-	if resp.StatusCode != 200 || !strings.Contains(roPage, "Network Insights") || removeFormRE.MatchString(roPage) {
+	if resp.StatusCode != http.StatusOK || !strings.Contains(roPage, "Network Insights") || removeFormRE.MatchString(roPage) {
 		t.Fatalf("read-only admin's page (status %d):\n%s", resp.StatusCode, roPage)
 	}
 
 	resp, body := get(t, e.browser(e.admin), pageURL)
-	if resp.StatusCode != 200 {
+	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("status %d", resp.StatusCode)
 	}
 	for _, want := range []string{"Network Insights", "Read wireless monitoring data", "1 Mar 2026"} {
@@ -260,7 +260,7 @@ func TestJanitor(t *testing.T) {
 	e := newEnv(t)
 	live := e.tokens(e.conf)
 	revoked := e.tokens(e.conf)
-	if resp, _ := e.call("/oauth/revoke", e.client.ID, e.secret, url.Values{"token": {revoked.RefreshToken}}); resp.StatusCode != 200 {
+	if resp, _ := e.call("/oauth/revoke", e.client.ID, e.secret, url.Values{"token": {revoked.RefreshToken}}); resp.StatusCode != http.StatusOK {
 		t.Fatal("revoke")
 	}
 	rotated, err := e.refresh(e.conf, live.RefreshToken)

@@ -1,6 +1,7 @@
 package authz
 
 import (
+	"errors"
 	"net/http"
 	"net/url"
 	"slices"
@@ -60,7 +61,7 @@ func TestClientAuthentication(t *testing.T) {
 	}
 	// The code survived the failed attempts; client_secret_post works.
 	resp, m := e.call("/oauth/token", "", "", withPost(e.client.ID, e.secret))
-	if resp.StatusCode != 200 || m["access_token"] == nil || resp.Header.Get("Cache-Control") != "no-store" || resp.Header.Get("Pragma") != "no-cache" {
+	if resp.StatusCode != http.StatusOK || m["access_token"] == nil || resp.Header.Get("Cache-Control") != "no-store" || resp.Header.Get("Pragma") != "no-cache" {
 		t.Fatalf("client_secret_post: %d %v %v", resp.StatusCode, m, resp.Header)
 	}
 }
@@ -85,7 +86,7 @@ func TestTokenRequestShape(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			resp, m := e.call("/oauth/token", e.client.ID, e.secret, c.form)
-			if resp.StatusCode != 400 || m["error"] != c.err {
+			if resp.StatusCode != http.StatusBadRequest || m["error"] != c.err {
 				t.Fatalf("status %d %v, want 400 %s", resp.StatusCode, m, c.err)
 			}
 		})
@@ -99,7 +100,7 @@ func TestTokenRequestShape(t *testing.T) {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	if resp.StatusCode != 400 {
+	if resp.StatusCode != http.StatusBadRequest {
 		t.Fatalf("JSON body: %d", resp.StatusCode)
 	}
 }
@@ -197,17 +198,17 @@ func TestScopeAtExchange(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	code := e.code(e.conf) // dashboard:general:config:read wireless:telemetry:read
-	exchange := func(scope string) (*http.Response, map[string]any) {
+	exchange := func(scope string) (*reply, map[string]any) {
 		return e.call("/oauth/token", e.client.ID, e.secret, url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {redirectURI}, "scope": {scope}})
 	}
 	// Registered for the client but not granted: escalation.
-	if resp, m := exchange("dashboard:general:config:read dashboard:general:config:write"); resp.StatusCode != 400 || m["error"] != "invalid_scope" {
+	if resp, m := exchange("dashboard:general:config:read dashboard:general:config:write"); resp.StatusCode != http.StatusBadRequest || m["error"] != "invalid_scope" {
 		t.Fatalf("escalation at exchange: %d %v", resp.StatusCode, m)
 	}
 	// The refused attempt did not use the code up; a narrower scope
 	// narrows the grant.
 	resp, m := exchange("wireless:telemetry:read")
-	if resp.StatusCode != 200 || m["scope"] != "wireless:telemetry:read" {
+	if resp.StatusCode != http.StatusOK || m["scope"] != "wireless:telemetry:read" {
 		t.Fatalf("narrowed exchange: %d %v", resp.StatusCode, m)
 	}
 	rt, _ := m["refresh_token"].(string)
@@ -220,15 +221,15 @@ func TestRefreshScope(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	tok := e.tokens(e.conf)
-	refresh := func(rt, scope string) (*http.Response, map[string]any) {
+	refresh := func(rt, scope string) (*reply, map[string]any) {
 		return e.call("/oauth/token", e.client.ID, e.secret, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}, "scope": {scope}})
 	}
-	if resp, m := refresh(tok.RefreshToken, "dashboard:general:config:read dashboard:general:config:write"); resp.StatusCode != 400 || m["error"] != "invalid_scope" {
+	if resp, m := refresh(tok.RefreshToken, "dashboard:general:config:read dashboard:general:config:write"); resp.StatusCode != http.StatusBadRequest || m["error"] != "invalid_scope" {
 		t.Fatalf("escalation at refresh: %d %v", resp.StatusCode, m)
 	}
 	// The refused escalation did not rotate the token: narrowing works.
 	resp, m := refresh(tok.RefreshToken, "wireless:telemetry:read")
-	if resp.StatusCode != 200 || m["scope"] != "wireless:telemetry:read" {
+	if resp.StatusCode != http.StatusOK || m["scope"] != "wireless:telemetry:read" {
 		t.Fatalf("narrowed refresh: %d %v", resp.StatusCode, m)
 	}
 	if in := e.introspect(m["access_token"].(string)); in["scope"] != "wireless:telemetry:read" {
@@ -378,7 +379,7 @@ func TestConcurrentRefresh(t *testing.T) {
 					wins = append(wins, got)
 					return
 				}
-				if re, ok := err.(*oauth2.RetrieveError); ok {
+				if re := (*oauth2.RetrieveError)(nil); errors.As(err, &re) {
 					errs = append(errs, re.ErrorCode)
 				} else {
 					errs = append(errs, err.Error())

@@ -93,6 +93,7 @@ func (h *Handler) authenticate(w http.ResponseWriter, r *http.Request) (*caller,
 	if LooksLikeAPIKey(raw) {
 		key, err := h.keys.Lookup(ctx, raw)
 		if errors.Is(err, ErrInvalidAPIKey) {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="Meraki Dashboard API", error="invalid_token"`)
 			return nil, errBadAPIKey
 		}
 		if err != nil {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/grantflow/grantflow/internal/dashboard/catalog"
@@ -197,8 +198,13 @@ func (c *call) genericPost() (int, any, error) {
 	path, parent := c.path, ""
 	obj := c.shaper().object(c.op, c.path, "")
 	if child, name, ok := c.collectionChild(); ok {
-		// A new item of the collection, addressable by the child operations.
-		id := newNumericID()
+		// A new item of the collection, addressable by the child operations:
+		// by the id the body names (VLANs, SSIDs are numbered by their
+		// creator) or a fresh one.
+		id := bodyID(c.body, name)
+		if id == "" {
+			id = newNumericID()
+		}
 		path, parent = c.path+"/"+id, c.path
 		obj = c.shaper().object(child, path, id)
 		for _, f := range c.op.ResponseParams {
@@ -222,6 +228,33 @@ func (c *call) genericPost() (int, any, error) {
 		return 0, nil, err
 	}
 	return status, obj, nil
+}
+
+// bodyID returns the item id a creation body carries in the field named
+// like the item's path parameter or in "id", if it is a usable path
+// segment.
+func bodyID(body map[string]json.RawMessage, name string) string {
+	for _, f := range []string{name, "id"} {
+		raw, ok := body[f]
+		if !ok {
+			continue
+		}
+		var v any
+		if json.Unmarshal(raw, &v) != nil {
+			continue
+		}
+		var s string
+		switch x := v.(type) {
+		case string:
+			s = x
+		case float64:
+			s = strconv.FormatFloat(x, 'f', -1, 64)
+		}
+		if s != "" && len(s) <= 64 && !strings.ContainsAny(s, "/?#% ") {
+			return s
+		}
+	}
+	return ""
 }
 
 // collectionChild finds the item operation below a POST's path.

@@ -38,10 +38,11 @@ type command struct {
 }
 
 var commands = map[string]command{
-	"serve":        {"run the server", runServe},
-	"org":          {"org create|list: manage organizations", runOrg},
-	"admin":        {"admin create|set-password: manage administrator accounts", runAdmin},
-	"app":          {"app create|list|update|rotate-secret|delete: manage integrations", runApp},
+	"serve":    {"run the server", runServe},
+	"org":      {"org create|list: manage organizations", runOrg},
+	"admin":    {"admin create|set-password: manage administrator accounts", runAdmin},
+	"app":      {"app create|list|update|rotate-secret|delete: manage integrations", runApp},
+	"loadtest": {"loadtest: measure /oauth/token, /oauth/introspect and /api/v1 over loopback", runLoadtest},
 }
 
 func main() {

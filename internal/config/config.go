@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -64,6 +65,17 @@ func Default() Config {
 
 // SQLitePath is the database file used when DatabaseURL is empty.
 func (c Config) SQLitePath() string { return filepath.Join(c.DataDir, "grantflow.db") }
+
+// TrustedProxyPrefixes parses TrustedProxies (Validate has checked them).
+func (c Config) TrustedProxyPrefixes() []netip.Prefix {
+	var out []netip.Prefix
+	for _, p := range c.TrustedProxies {
+		if pr, err := netip.ParsePrefix(p); err == nil {
+			out = append(out, pr.Masked())
+		}
+	}
+	return out
+}
 
 // IssuerURL returns the configured issuer or the default http://Addr.
 func (c Config) IssuerURL() string {

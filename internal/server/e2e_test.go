@@ -33,7 +33,7 @@ func TestIntegrationDeveloperFlow(t *testing.T) {
 	}
 	conf := &oauth2.Config{
 		ClientID: cl.ID, ClientSecret: secret, RedirectURL: callback.URL + "/cb",
-		Scopes: []string{"dashboard:general:config:read"},
+		Scopes:   []string{"dashboard:general:config:read"},
 		Endpoint: oauth2.Endpoint{AuthURL: e.url + "/oauth/authorize", TokenURL: e.url + "/oauth/token", AuthStyle: oauth2.AuthStyleInHeader},
 	}
 

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/grantflow/grantflow/internal/authz"
+	"github.com/grantflow/grantflow/internal/dashboard"
 	"github.com/grantflow/grantflow/internal/jobs"
 )
 
@@ -24,6 +25,20 @@ func (s *Server) mountParts(ctx context.Context, mux *http.ServeMux) error {
 	az.Routes(mux)
 	s.Authz = az
 	janitor := authz.NewJanitor(s.store.Grants(), authzCfg, s.lg)
+
+	dcfg := dashboard.Config{TrustedProxies: s.cfg.TrustedProxyPrefixes()}
+	dcfg.RateLimit.OrgPerSecond, dcfg.RateLimit.IPPerSecond = s.cfg.RateLimitOrg, s.cfg.RateLimitIP
+	dcfg.RateLimit.Disabled = s.cfg.RateLimitOrg == 0 && s.cfg.RateLimitIP == 0
+	dash, err := dashboard.New(dashboard.Params{
+		Store: s.store, Validator: az.Validator(), Feed: s.feed, Audit: s.Audit, Sessions: s.Sessions,
+		Logger: s.lg, Now: s.now, Config: dcfg,
+	})
+	if err != nil {
+		return err
+	}
+	dash.Routes(mux)
+	s.Dashboard = dash
+	s.background = append(s.background, dash.Run)
 
 	s.periodic = append(s.periodic,
 		jobs.Periodic{Name: "oauth_janitor", Interval: s.cfg.JanitorEvery, Run: func(ctx context.Context) error {
@@ -44,5 +59,12 @@ func (s *Server) mountParts(ctx context.Context, mux *http.ServeMux) error {
 
 // seedDemo fills the demo organization with an estate.
 func (s *Server) seedDemo(ctx context.Context, orgID string) error {
-	return nil
+	return s.SeedEstate(ctx, orgID)
+}
+
+// SeedEstate gives an organization the demo estate: several networks of
+// different product types and a few dozen devices.
+func (s *Server) SeedEstate(ctx context.Context, orgID string) error {
+	_, err := dashboard.Seed(ctx, s.store, dashboard.SeedParams{OrgID: orgID, Now: s.now()})
+	return err
 }

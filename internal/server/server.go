@@ -22,6 +22,7 @@ import (
 	"github.com/grantflow/grantflow/internal/authz"
 	"github.com/grantflow/grantflow/internal/changes"
 	"github.com/grantflow/grantflow/internal/config"
+	"github.com/grantflow/grantflow/internal/dashboard"
 	"github.com/grantflow/grantflow/internal/identity"
 	"github.com/grantflow/grantflow/internal/jobs"
 	"github.com/grantflow/grantflow/internal/registry"
@@ -39,11 +40,12 @@ type Server struct {
 	handler http.Handler
 	metrics *prometheus.Registry
 
-	Identity *identity.Service
-	Sessions *identity.Sessions
-	Registry *registry.Service
-	Audit    *audit.Recorder
-	Authz    *authz.Handler
+	Identity  *identity.Service
+	Sessions  *identity.Sessions
+	Registry  *registry.Service
+	Audit     *audit.Recorder
+	Authz     *authz.Handler
+	Dashboard *dashboard.Handler
 
 	background []func(ctx context.Context)
 	periodic   []jobs.Periodic
@@ -112,6 +114,9 @@ func New(ctx context.Context, cfg config.Config, st *sqlstore.Store, lg *slog.Lo
 
 // Handler is the whole HTTP surface, for tests that serve it themselves.
 func (s *Server) Handler() http.Handler { return s.handler }
+
+// Store is the store the server runs on.
+func (s *Server) Store() *sqlstore.Store { return s.store }
 
 // Feed is the process's change feed.
 func (s *Server) Feed() *changes.Feed { return s.feed }

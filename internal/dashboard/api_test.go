@@ -743,7 +743,7 @@ func TestAPIRequestCounts(t *testing.T) {
 		e.call("GET", "/organizations/"+e.orgA+"/networks", tok, nil)
 	}
 	e.call("GET", "/organizations/"+e.orgA+"/networks", e.keyFullA, nil)
-	e.call("GET", "/networks/N_404", tok, nil) // no organization: not counted
+	e.call("GET", "/networks/N_404", tok, nil) // counted for the token's organization
 	// Counted in memory: nothing written yet.
 	rows, err := e.st.Dashboard().ListAPIUsage(context.Background(), store.APIUsageFilter{OrgID: e.orgA})
 	must(t, err)
@@ -766,14 +766,14 @@ func TestAPIRequestCounts(t *testing.T) {
 	for _, r := range rows {
 		total += r.Count
 	}
-	if total != 5 { // 4 network lists and the apiRequests call itself
-		t.Errorf("flushed %d requests in %d rows, want 5", total, len(rows))
+	if total != 6 { // 4 network lists, the 404 and the apiRequests call itself
+		t.Errorf("flushed %d requests in %d rows, want 6", total, len(rows))
 	}
 	var overview struct {
 		ResponseCodeCounts map[string]int64 `json:"responseCodeCounts"`
 	}
 	e.call("GET", "/organizations/"+e.orgA+"/apiRequests/overview", tok, nil).json(t, &overview)
-	if overview.ResponseCodeCounts["200"] != 5 {
+	if overview.ResponseCodeCounts["200"] != 5 || overview.ResponseCodeCounts["404"] != 1 {
 		t.Errorf("overview: %+v", overview)
 	}
 }

@@ -269,6 +269,10 @@ func (h *Handler) serve(c *call) (int, error) {
 		return 0, err
 	}
 	c.caller = cl
+	if cl.oauth() {
+		// Known before the path is resolved, so refusals count too.
+		c.orgID = cl.tokenOrg
+	}
 	if err := authorize(cl, op); err != nil {
 		return 0, err
 	}

@@ -15,8 +15,11 @@ type dashboard struct{ s *Store }
 // Dashboard returns the Dashboard API sandbox's estate.
 func (s *Store) Dashboard() store.Dashboard { return dashboard{s} }
 
-// insertBatch is how many rows one multi-row INSERT carries when seeding:
-// well under SQLite's 32766 and PostgreSQL's 65535 bind parameters.
+// insertBatch is how many rows one multi-row INSERT carries on
+// PostgreSQL when seeding: one round trip per batch, well under its 65535
+// bind parameters. SQLite has no round trips, and its driver binds $N
+// parameters in time quadratic in their number, so there one prepared
+// single-row INSERT is reused instead.
 const insertBatch = 400
 
 // padList stores a list searchable with LIKE '% item %' (see 0002_dashboard.sql).
@@ -173,19 +176,21 @@ func (d dashboard) CreateNetwork(ctx context.Context, n store.Network) error {
 
 func (d dashboard) CreateNetworks(ctx context.Context, ns []store.Network) error {
 	return d.s.tx(ctx, func(tx *sql.Tx) error {
-		return insertRows(ctx, tx, "networks", networkCols, 10, len(ns), func(i int) []any { return networkArgs(ns[i]) })
+		return d.insertRows(ctx, tx, "networks", networkCols, 10, len(ns), func(i int) []any { return networkArgs(ns[i]) })
 	})
 }
 
-// insertRows inserts n rows of width columns in multi-row INSERTs.
-func insertRows(ctx context.Context, tx *sql.Tx, table, cols string, width, n int, args func(i int) []any) error {
-	for start := 0; start < n; start += insertBatch {
-		end := min(n, start+insertBatch)
+// insertRows inserts n rows of width columns.
+func (d dashboard) insertRows(ctx context.Context, tx *sql.Tx, table, cols string, width, n int, args func(i int) []any) error {
+	batch := insertBatch
+	if d.s.dialect == "sqlite" {
+		batch = 1
+	}
+	values := func(rows int) string {
 		var b strings.Builder
 		b.WriteString("INSERT INTO " + table + " (" + cols + ") VALUES ")
-		all := make([]any, 0, (end-start)*width)
-		for i := start; i < end; i++ {
-			if i > start {
+		for r := range rows {
+			if r > 0 {
 				b.WriteString(", ")
 			}
 			b.WriteString("(")
@@ -193,12 +198,34 @@ func insertRows(ctx context.Context, tx *sql.Tx, table, cols string, width, n in
 				if j > 0 {
 					b.WriteString(", ")
 				}
-				b.WriteString("$" + itoa(len(all)+j+1))
+				b.WriteString("$" + itoa(r*width+j+1))
 			}
 			b.WriteString(")")
+		}
+		return b.String()
+	}
+	var full *sql.Stmt
+	if n >= batch {
+		st, err := tx.PrepareContext(ctx, values(batch))
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		full = st
+	}
+	for start := 0; start < n; start += batch {
+		end := min(n, start+batch)
+		all := make([]any, 0, (end-start)*width)
+		for i := start; i < end; i++ {
 			all = append(all, args(i)...)
 		}
-		if _, err := tx.ExecContext(ctx, b.String(), all...); err != nil {
+		var err error
+		if end-start == batch {
+			_, err = full.ExecContext(ctx, all...)
+		} else {
+			_, err = tx.ExecContext(ctx, values(end-start), all...)
+		}
+		if err != nil {
 			return notFoundFK(conflictOr(err))
 		}
 	}
@@ -306,7 +333,7 @@ func deviceArgs(d store.Device) []any {
 
 func (d dashboard) PutDevices(ctx context.Context, ds []store.Device) error {
 	return d.s.tx(ctx, func(tx *sql.Tx) error {
-		return insertRows(ctx, tx, "devices", deviceCols, 19, len(ds), func(i int) []any { return deviceArgs(ds[i]) })
+		return d.insertRows(ctx, tx, "devices", deviceCols, 19, len(ds), func(i int) []any { return deviceArgs(ds[i]) })
 	})
 }
 

@@ -73,7 +73,7 @@ type Handler struct {
 	cfg       Config
 	st        store.Store
 	sessions  web.Sessions
-	audit     *audit.Recorder
+	audit     *groupAudit
 	feed      Feed
 	lg        *slog.Logger
 	clients   *clients
@@ -96,7 +96,7 @@ func New(cfg Config, st store.Store, sessions web.Sessions, rec *audit.Recorder,
 		return nil, err
 	}
 	h := &Handler{
-		cfg: cfg, st: st, sessions: sessions, audit: rec, feed: feed, lg: lg,
+		cfg: cfg, st: st, sessions: sessions, audit: &groupAudit{rec: rec}, feed: feed, lg: lg,
 		clients:   newClients(st.Clients()),
 		validator: NewValidator(st.Grants(), feed, cfg.Now, cfg.CacheSize),
 		pages:     pages,
@@ -148,8 +148,12 @@ func (h *Handler) changed(ctx context.Context, grantIDs ...string) {
 	}
 }
 
-// record writes an audit event; a failure is logged by the recorder and
-// does not undo the action.
+// record writes an audit event, stamped now, together with those of
+// concurrent requests; a failure is logged by the recorder and does not
+// undo the action.
 func (h *Handler) record(ctx context.Context, e store.AuditEvent) {
-	_ = h.audit.Record(ctx, e)
+	if e.At.IsZero() {
+		e.At = h.cfg.Now()
+	}
+	_ = h.audit.record(ctx, e)
 }

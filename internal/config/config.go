@@ -43,6 +43,19 @@ type Config struct {
 	ChangePoll     time.Duration // how often the change feed is polled
 	JanitorEvery   time.Duration
 	AutomationSync time.Duration // the Meraki target sync (24h, as Cisco Workflows)
+
+	// Automation (BindAutomation). AutomationKey is the vault master key
+	// (base64 32 bytes; "new,old" while rotating it); empty: a key file in
+	// the data directory. MerakiAuthURL and MerakiAPIURL point Automation at
+	// another authorization server and Dashboard API (https://as.meraki.com,
+	// https://api.meraki.com/api/v1); empty: grantflow's own. With another
+	// authorization server, MerakiClientID/Secret are the integration
+	// registered there.
+	AutomationKey      string
+	MerakiAuthURL      string
+	MerakiAPIURL       string
+	MerakiClientID     string
+	MerakiClientSecret string
 }
 
 // Default returns the configuration with every default applied.
@@ -129,7 +142,24 @@ func (c Config) Validate() error {
 			errs = append(errs, fmt.Errorf("%s must be positive", name))
 		}
 	}
+	for name, v := range map[string]string{"--meraki-auth-url": c.MerakiAuthURL, "--meraki-api-url": c.MerakiAPIURL} {
+		if u, err := url.Parse(v); v != "" && (err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "") {
+			errs = append(errs, fmt.Errorf("%s %q must be an http(s) URL", name, v))
+		}
+	}
+	if c.MerakiAuthURL != "" && (c.MerakiClientID == "" || c.MerakiClientSecret == "") {
+		errs = append(errs, errors.New("--meraki-auth-url needs --meraki-client-id and --meraki-client-secret"))
+	}
 	return errors.Join(errs...)
+}
+
+// BindAutomation registers Automation's flags (serve and the automation commands).
+func (c *Config) BindAutomation(fs *flag.FlagSet) {
+	fs.StringVar(&c.AutomationKey, "automation-key", c.AutomationKey, "Automation vault master key, base64 of 32 bytes (\"new,old\" while rotating); default: DATA_DIR/automation.key")
+	fs.StringVar(&c.MerakiAuthURL, "meraki-auth-url", c.MerakiAuthURL, "authorization server Automation uses, e.g. https://as.meraki.com (default: this server)")
+	fs.StringVar(&c.MerakiAPIURL, "meraki-api-url", c.MerakiAPIURL, "Dashboard API the Meraki - Current Org target points at, e.g. https://api.meraki.com/api/v1 (default: ISSUER/api/v1)")
+	fs.StringVar(&c.MerakiClientID, "meraki-client-id", c.MerakiClientID, "Automation's client id at --meraki-auth-url")
+	fs.StringVar(&c.MerakiClientSecret, "meraki-client-secret", c.MerakiClientSecret, "Automation's client secret at --meraki-auth-url (prefer the environment variable)")
 }
 
 // BindStore registers the store flags, which every command has.
@@ -162,6 +192,7 @@ func (c *Config) BindServe(fs *flag.FlagSet) {
 	fs.DurationVar(&c.ChangePoll, "change-poll", c.ChangePoll, "how often the change feed is polled (cache invalidation across processes)")
 	fs.DurationVar(&c.JanitorEvery, "janitor-every", c.JanitorEvery, "how often expired codes, tokens and sessions are deleted")
 	fs.DurationVar(&c.AutomationSync, "automation-sync", c.AutomationSync, "how often the Meraki - Current Org targets are synced")
+	c.BindAutomation(fs)
 }
 
 // ApplyEnv sets every flag of fs not given on the command line from the

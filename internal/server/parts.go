@@ -54,7 +54,7 @@ func (s *Server) mountParts(ctx context.Context, mux *http.ServeMux) error {
 			return err
 		}},
 	)
-	return nil
+	return s.mountAutomation(ctx, mux)
 }
 
 // seedDemo fills the demo organization with an estate.

@@ -20,6 +20,7 @@ import (
 
 	"github.com/grantflow/grantflow/internal/audit"
 	"github.com/grantflow/grantflow/internal/authz"
+	"github.com/grantflow/grantflow/internal/automation"
 	"github.com/grantflow/grantflow/internal/changes"
 	"github.com/grantflow/grantflow/internal/config"
 	"github.com/grantflow/grantflow/internal/dashboard"
@@ -46,6 +47,8 @@ type Server struct {
 	Audit     *audit.Recorder
 	Authz     *authz.Handler
 	Dashboard *dashboard.Handler
+	// Automation is the tenants, targets and token keeper (mountAutomation).
+	Automation *automation.Service
 
 	background []func(ctx context.Context)
 	periodic   []jobs.Periodic

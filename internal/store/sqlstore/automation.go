@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"path/filepath"
 	"time"
 
 	"github.com/grantflow/grantflow/internal/store"
@@ -13,6 +14,15 @@ type automation struct{ s *Store }
 
 // Automation returns Automation's tenants, targets, tokens and keys.
 func (s *Store) Automation() store.Automation { return automation{s} }
+
+// SQLiteDir is the directory of the SQLite file ("" on PostgreSQL), where
+// Automation keeps its key file when no key is configured.
+func (s *Store) SQLiteDir() string {
+	if s.dialect != "sqlite" {
+		return ""
+	}
+	return filepath.Dir(s.path)
+}
 
 // --- tenants and roles ---
 

@@ -72,12 +72,12 @@ func (h *Handler) Routes(mux *http.ServeMux) {
 // flashes are the messages a redirect may ask for with ?done=; a code, so
 // that a link cannot make the page say anything else.
 var flashes = map[string]string{
-	"connected":   "Token created.",
-	"denied":      "The authorization server did not grant the token.",
-	"failed":      "The token could not be created. Try again, or ask an administrator to look at the log.",
+	"connected":    "Token created.",
+	"denied":       "The authorization server did not grant the token.",
+	"failed":       "The token could not be created. Try again, or ask an administrator to look at the log.",
 	"deleted_user": "Your User token was deleted. On-demand runs will not work for you until it is created again (the next time you open Automation).",
-	"deleted_org": "The Org-scoped token was deleted. Scheduled runs stop until a tenant_admin creates it again.",
-	"role_saved":  "Role saved.",
+	"deleted_org":  "The Org-scoped token was deleted. Scheduled runs stop until a tenant_admin creates it again.",
+	"role_saved":   "Role saved.",
 }
 
 type message struct {
@@ -484,13 +484,13 @@ func (h *Handler) deleteToken(w http.ResponseWriter, r *http.Request) {
 
 type rolesPage struct {
 	web.Chrome
-	Org      store.OrgMembership
-	Tenant   store.Tenant
-	Members  []Member
-	Admin    bool
-	Roles    []store.Role
-	Problem  string
-	Self     string
+	Org     store.OrgMembership
+	Tenant  store.Tenant
+	Members []Member
+	Admin   bool
+	Roles   []store.Role
+	Problem string
+	Self    string
 }
 
 var allRoles = []store.Role{store.RoleTenantAdmin, store.RoleAuthor, store.RoleOperator, store.RoleViewer}

@@ -71,7 +71,9 @@ type env struct {
 
 type envOption func(*config.Config)
 
-func newEnv(t testing.TB, opts ...envOption) *env { return newEnvOn(t, storetest.New(t), masterKey(), opts...) }
+func newEnv(t testing.TB, opts ...envOption) *env {
+	return newEnvOn(t, storetest.New(t), masterKey(), opts...)
+}
 
 func newEnvOn(t testing.TB, st *sqlstore.Store, key string, opts ...envOption) *env {
 	t.Helper()

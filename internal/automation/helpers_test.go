@@ -304,3 +304,8 @@ func (e *env) grantOf(t store.AutomationToken) store.Grant {
 	}
 	return g
 }
+
+func jsonString(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -127,21 +128,25 @@ func (s *Server) Feed() *changes.Feed { return s.feed }
 // Start runs the background work (the change feed, and the periodic jobs
 // on River) until ctx ends or the returned stop is called.
 func (s *Server) Start(ctx context.Context) (stop func(), err error) {
-	runner, err := jobs.Start(ctx, s.store, s.lg, s.periodic)
+	// River gets a context that is never cancelled: Stop, not a cancelled
+	// context, is how it finishes its running jobs and leaves cleanly.
+	runner, err := jobs.Start(context.WithoutCancel(ctx), s.store, s.lg, s.periodic)
 	if err != nil {
 		return nil, fmt.Errorf("server: start jobs: %w", err)
 	}
 	ctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
 	for _, run := range s.background {
-		go run(ctx)
+		wg.Go(func() { run(ctx) })
 	}
 	return func() {
-		cancel()
 		sctx, scancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer scancel()
 		if err := runner.Stop(sctx); err != nil {
 			s.lg.Warn("stopping jobs", "err", err)
 		}
+		cancel()
+		wg.Wait() // background work (e.g. the last usage flush) ends before the store closes
 	}, nil
 }
 

@@ -228,7 +228,8 @@ func (b *browser) post(from, path string, v url.Values) (*http.Response, string)
 // api calls the JSON API with the page's CSRF token in X-CSRF-Token.
 func (b *browser) api(method, path string, body any) (int, []byte) {
 	b.e.t.Helper()
-	_, page := b.get("/automation?auto=0")
+	// Any page has the logout form, with the session's CSRF token.
+	_, page := b.get("/organizations")
 	var rd io.Reader
 	if body != nil {
 		j, _ := json.Marshal(body)

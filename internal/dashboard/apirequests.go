@@ -72,7 +72,7 @@ func apiRequestViewOf(u store.APIUsage) apiRequestView {
 }
 
 func getOrganizationAPIRequests(c *call) (int, any, error) {
-	pr, err := parsePage(c.op, c.r.URL.Query())
+	pr, err := c.page()
 	if err != nil {
 		return 0, nil, err
 	}
@@ -84,7 +84,7 @@ func getOrganizationAPIRequests(c *call) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	q := c.r.URL.Query()
+	q := c.values()
 	ops := c.queryList("operationIds")
 	code, _ := strconv.Atoi(q.Get("responseCode"))
 	rows = slices.DeleteFunc(rows, func(u store.APIUsage) bool {
@@ -101,7 +101,7 @@ func getOrganizationAPIRequests(c *call) (int, any, error) {
 	if len(page) > 0 {
 		first, last = usageCursor(page[0]), usageCursor(page[len(page)-1])
 	}
-	setLink(c.w, c.r, c.h.scheme(c.r), pr, first, last, more)
+	c.link(pr, first, last, more)
 	out := make([]apiRequestView, len(page))
 	for i, u := range page {
 		out[i] = apiRequestViewOf(u)

@@ -126,7 +126,7 @@ func (c *call) networkClients(n store.Network) ([]clientView, error) {
 }
 
 func getNetworkClients(c *call) (int, any, error) {
-	pr, err := parsePage(c.op, c.r.URL.Query())
+	pr, err := c.page()
 	if err != nil {
 		return 0, nil, err
 	}
@@ -141,7 +141,7 @@ func getNetworkClients(c *call) (int, any, error) {
 	statuses := c.queryList("statuses")
 	conns := c.queryList("recentDeviceConnections")
 	match := func(field, want string) bool { return want == "" || strings.EqualFold(field, want) }
-	q := c.r.URL.Query()
+	q := c.values()
 	list := slices.DeleteFunc(all, func(cl clientView) bool {
 		return cl.lastSeen.Before(from) || cl.lastSeen.After(to) ||
 			len(statuses) > 0 && !slices.Contains(statuses, cl.Status) ||
@@ -154,7 +154,7 @@ func getNetworkClients(c *call) (int, any, error) {
 	if len(page) > 0 {
 		first, last = page[0].ID, page[len(page)-1].ID
 	}
-	setLink(c.w, c.r, c.h.scheme(c.r), pr, first, last, more)
+	c.link(pr, first, last, more)
 	return http.StatusOK, nonNil(page), nil
 }
 

@@ -89,14 +89,14 @@ func (c *call) listDevices(f store.DeviceFilter, pr pageRequest) ([]store.Device
 	if len(devs) > 0 {
 		first, last = devs[0].Serial, devs[len(devs)-1].Serial
 	}
-	setLink(c.w, c.r, c.h.scheme(c.r), pr, first, last, more)
+	c.link(pr, first, last, more)
 	return devs, nil
 }
 
 var assigned = func() *bool { b := true; return &b }()
 
 func getOrganizationDevices(c *call) (int, any, error) {
-	pr, err := parsePage(c.op, c.r.URL.Query())
+	pr, err := c.page()
 	if err != nil {
 		return 0, nil, err
 	}
@@ -439,7 +439,7 @@ func inventoryViewOf(d store.Device) inventoryView {
 }
 
 func getOrganizationInventoryDevices(c *call) (int, any, error) {
-	pr, err := parsePage(c.op, c.r.URL.Query())
+	pr, err := c.page()
 	if err != nil {
 		return 0, nil, err
 	}
@@ -581,7 +581,7 @@ func statusViewOf(d store.Device) statusView {
 }
 
 func getOrganizationDevicesStatuses(c *call) (int, any, error) {
-	pr, err := parsePage(c.op, c.r.URL.Query())
+	pr, err := c.page()
 	if err != nil {
 		return 0, nil, err
 	}
@@ -602,7 +602,7 @@ func getOrganizationDevicesStatuses(c *call) (int, any, error) {
 }
 
 func getOrganizationDevicesAvailabilities(c *call) (int, any, error) {
-	pr, err := parsePage(c.op, c.r.URL.Query())
+	pr, err := c.page()
 	if err != nil {
 		return 0, nil, err
 	}

@@ -26,15 +26,21 @@ func errList(status int, msgs []string) error { return &apiError{status: status,
 
 var errNotFound = &apiError{status: http.StatusNotFound, msgs: []string{"Not found"}}
 
+// rawJSON is a response body already encoded.
+type rawJSON []byte
+
 // writeJSON writes v with status; nil v writes no body (204).
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	if v == nil || status == http.StatusNoContent {
 		w.WriteHeader(status)
 		return
 	}
-	b, err := json.Marshal(v)
-	if err != nil {
-		status, b = http.StatusInternalServerError, []byte(`{"errors":["Internal server error"]}`)
+	b, ok := v.(rawJSON)
+	if !ok {
+		var err error
+		if b, err = json.Marshal(v); err != nil {
+			status, b = http.StatusInternalServerError, []byte(`{"errors":["Internal server error"]}`)
+		}
 	}
 	h := w.Header()
 	h.Set("Content-Type", "application/json; charset=utf-8")

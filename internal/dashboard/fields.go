@@ -3,6 +3,7 @@ package dashboard
 import (
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -96,13 +97,21 @@ func (c *call) decode(name string, v any, want string) (bool, error) {
 	return true, nil
 }
 
+// values returns the request's query, parsed once.
+func (c *call) values() url.Values {
+	if c.qv == nil {
+		c.qv = c.r.URL.Query()
+	}
+	return c.qv
+}
+
 // query returns a query parameter.
-func (c *call) query(name string) string { return c.r.URL.Query().Get(name) }
+func (c *call) query(name string) string { return c.values().Get(name) }
 
 // queryList returns an array query parameter, sent as name[]=a&name[]=b
 // (Meraki's SDKs) or name=a&name=b.
 func (c *call) queryList(name string) []string {
-	q := c.r.URL.Query()
+	q := c.values()
 	out := append(append([]string(nil), q[name+"[]"]...), q[name]...)
 	out = slices.DeleteFunc(out, func(s string) bool { return s == "" })
 	return out

@@ -435,7 +435,7 @@ func sortedKeys[V any](m map[string]V) []string {
 // completed and cancelled upgrades, completing those whose time passed.
 func getOrganizationFirmwareUpgrades(c *call) (int, any, error) {
 	ctx := c.r.Context()
-	pr, err := parsePage(c.op, c.r.URL.Query())
+	pr, err := c.page()
 	if err != nil {
 		return 0, nil, err
 	}
@@ -497,7 +497,7 @@ func getOrganizationFirmwareUpgrades(c *call) (int, any, error) {
 	if len(page) > 0 {
 		first, last = str(page[0]["upgradeId"]), str(page[len(page)-1]["upgradeId"])
 	}
-	setLink(c.w, c.r, c.h.scheme(c.r), pr, first, last, more)
+	c.link(pr, first, last, more)
 	return http.StatusOK, nonNil(page), nil
 }
 

@@ -135,7 +135,7 @@ func (c *call) genericList() (int, any, error) {
 		}
 	}
 	if c.op.Paginated() {
-		pr, err := parsePage(c.op, c.r.URL.Query())
+		pr, err := c.page()
 		if err != nil {
 			return 0, nil, err
 		}
@@ -145,7 +145,7 @@ func (c *call) genericList() (int, any, error) {
 		if len(list) > 0 {
 			first, last = list[0].key, list[len(list)-1].key
 		}
-		setLink(c.w, c.r, c.h.scheme(c.r), pr, first, last, more)
+		c.link(pr, first, last, more)
 	}
 	out := make([]any, len(list))
 	for i, e := range list {

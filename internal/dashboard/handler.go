@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"net/url"
 	"strings"
 	"time"
 
@@ -108,6 +109,7 @@ type Handler struct {
 	validator TokenValidator
 	keys      *APIKeys
 	members   *members
+	nets      *networkCache
 	audit     *audit.Recorder
 	sessions  web.Sessions
 	lg        *slog.Logger
@@ -141,7 +143,7 @@ func New(p Params) (*Handler, error) {
 	}
 	h := &Handler{
 		st: p.Store, dash: p.Store.Dashboard(), cat: cat, validator: p.Validator, keys: p.APIKeys,
-		members: newMembers(p.Store.Accounts(), p.Feed), audit: p.Audit, sessions: p.Sessions, lg: p.Logger,
+		members: newMembers(p.Store.Accounts(), p.Feed), nets: newNetworkCache(p.Store.Dashboard(), p.Feed), audit: p.Audit, sessions: p.Sessions, lg: p.Logger,
 		now: p.Now, cfg: p.Config, usage: newUsage(p.Store.Dashboard(), p.Logger),
 	}
 	if !p.Config.RateLimit.Disabled {
@@ -220,6 +222,7 @@ type call struct {
 	body    map[string]json.RawMessage
 	path    string // the request path below /api/v1, escaped
 	now     time.Time
+	qv      url.Values // the query, parsed once (see values)
 }
 
 // opFunc implements an operation: it returns the status and the value to
@@ -318,7 +321,7 @@ func (c *call) resolve() error {
 		orgs = append(orgs, id)
 	}
 	if id := c.params.Get("networkId"); id != "" {
-		n, err := c.h.dash.GetNetwork(ctx, id)
+		n, err := c.h.nets.get(ctx, id)
 		if errors.Is(err, store.ErrNotFound) {
 			return errNotFound
 		}
@@ -347,18 +350,10 @@ func (c *call) resolve() error {
 			return errNotFound
 		}
 	}
+	// An organization the caller sees exists: a token's grant and an API
+	// key's memberships go away with it.
 	if len(orgs) > 0 {
 		c.orgID = orgs[0]
-		if c.network == nil && c.device == nil {
-			// An organization id nobody has created is as unknown as one
-			// the caller may not see.
-			if _, err := c.h.st.Organizations().GetOrganization(ctx, c.orgID); err != nil {
-				if errors.Is(err, store.ErrNotFound) {
-					return errNotFound
-				}
-				return err
-			}
-		}
 	} else if c.caller.oauth() {
 		c.orgID = c.caller.tokenOrg
 	}

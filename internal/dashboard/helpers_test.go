@@ -15,6 +15,7 @@ import (
 
 	"github.com/grantflow/grantflow/internal/audit"
 	"github.com/grantflow/grantflow/internal/authz"
+	"github.com/grantflow/grantflow/internal/changes"
 	"github.com/grantflow/grantflow/internal/store"
 	"github.com/grantflow/grantflow/internal/store/storetest"
 )
@@ -107,6 +108,23 @@ type env struct {
 	hq        store.Network // orgA's headquarters (every product type but cellular)
 	switchA   store.Device  // a switch in hq
 	networksB []store.Network
+	feed      *changes.Feed
+}
+
+// newHandler makes a Dashboard API on the env's store with its own change
+// feed, as one more process (replica) would; the feed polls until the
+// test ends.
+func (e *env) newHandler(cfg Config, lg *slog.Logger) (*Handler, *changes.Feed) {
+	e.t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	e.t.Cleanup(cancel)
+	feed, err := changes.New(ctx, e.st.Changes(), 50*time.Millisecond, lg)
+	must(e.t, err)
+	go feed.Run(ctx)
+	rec := audit.New(e.st.Audit(), e.clock.Now, lg)
+	h, err := New(Params{Store: e.st, Validator: e.tokens, Feed: feed, Audit: rec, Sessions: fakeSessions{e.st}, Logger: lg, Now: e.clock.Now, Config: cfg})
+	must(e.t, err)
+	return h, feed
 }
 
 func newEnv(t testing.TB, cfg Config) *env {
@@ -127,10 +145,7 @@ func newEnv(t testing.TB, cfg Config) *env {
 	e.readA = e.account("read@a.example", e.orgA, store.AccessReadOnly)
 	e.adminB = e.account("admin@b.example", e.orgB, store.AccessFull)
 
-	rec := audit.New(st.Audit(), clk.Now, lg)
-	h, err := New(Params{Store: st, Validator: e.tokens, Audit: rec, Sessions: fakeSessions{st}, Logger: lg, Now: clk.Now, Config: cfg})
-	must(t, err)
-	e.h = h
+	e.h, e.feed = e.newHandler(cfg, lg)
 	e.keyFullA = e.apiKey(e.fullA)
 	e.keyReadA = e.apiKey(e.readA)
 	e.keyB = e.apiKey(e.adminB)
@@ -158,7 +173,7 @@ func newEnv(t testing.TB, cfg Config) *env {
 	must(t, err)
 
 	mux := http.NewServeMux()
-	h.Routes(mux)
+	e.h.Routes(mux)
 	e.srv = httptest.NewServer(mux)
 	t.Cleanup(e.srv.Close)
 	return e

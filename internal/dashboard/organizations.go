@@ -84,7 +84,7 @@ func (c *call) orgView(o store.Organization) (orgView, error) {
 // getOrganizations lists the organizations the caller sees: the token's
 // one, or every organization of the API key's administrator.
 func getOrganizations(c *call) (int, any, error) {
-	pr, err := parsePage(c.op, c.r.URL.Query())
+	pr, err := c.page()
 	if err != nil {
 		return 0, nil, err
 	}
@@ -109,7 +109,7 @@ func getOrganizations(c *call) (int, any, error) {
 	if len(ids) > 0 {
 		first, last = ids[0], ids[len(ids)-1]
 	}
-	setLink(c.w, c.r, c.h.scheme(c.r), pr, first, last, more)
+	c.link(pr, first, last, more)
 	return http.StatusOK, out, nil
 }
 
@@ -267,6 +267,7 @@ func deleteOrganization(c *call) (int, any, error) {
 	for _, m := range members {
 		c.h.members.drop(m.AccountID)
 	}
+	c.h.nets.drop(c.orgID)
 	c.h.record(c, "org.deleted", c.orgID, nil)
 	return http.StatusNoContent, nil, nil
 }

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/grantflow/grantflow/internal/store"
@@ -234,17 +235,7 @@ func totals(m map[string]*usageTotal) []usageTotal {
 		if a.Count != b.Count {
 			return int(b.Count - a.Count)
 		}
-		return compareStrings(a.Name, b.Name)
+		return strings.Compare(a.Name, b.Name)
 	})
 	return out
-}
-
-func compareStrings(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }

@@ -1,6 +1,7 @@
 package dashboard
 
 import (
+	"maps"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -106,32 +107,45 @@ func paginate[T any](pr pageRequest, items []T, key func(T) string) (page []T, m
 	return items[lo:hi], false
 }
 
+// page reads the call's pagination parameters.
+func (c *call) page() (pageRequest, error) { return parsePage(c.op, c.values()) }
+
+// link writes the call's Link header; see setLink.
+func (c *call) link(pr pageRequest, firstKey, lastKey string, more bool) {
+	setLink(c.w, c.r, c.h.scheme(c.r), c.values(), pr, firstKey, lastKey, more)
+}
+
 // setLink writes the RFC 8288 Link header with Meraki's first, prev, next
 // and last relations, on the request's own host. firstKey and lastKey are
 // the keys of the page's first and last rows ("" for an empty page); more
 // is what trim or paginate reported.
-func setLink(w http.ResponseWriter, r *http.Request, scheme string, pr pageRequest, firstKey, lastKey string, more bool) {
+func setLink(w http.ResponseWriter, r *http.Request, scheme string, query url.Values, pr pageRequest, firstKey, lastKey string, more bool) {
 	backward := pr.endingBefore != ""
 	hasPrev := (backward && more) || (!backward && pr.startingAfter != "" && pr.startingAfter != firstCursor)
 	hasNext := (!backward && more) || (backward && pr.endingBefore != lastCursor)
 
-	q := r.URL.Query()
+	// The other parameters (perPage, filters) are kept; the cursor goes last.
+	q := maps.Clone(query)
 	q.Del("startingAfter")
 	q.Del("endingBefore")
 	base := scheme + "://" + r.Host + r.URL.EscapedPath() + "?"
-	link := func(param, cursor, rel string) string {
-		q.Set(param, cursor)
-		s := "<" + base + q.Encode() + ">; rel=" + rel
-		q.Del(param)
-		return s
+	if enc := q.Encode(); enc != "" {
+		base += enc + "&"
 	}
-	parts := []string{link("startingAfter", firstCursor, "first")}
+	var b strings.Builder
+	link := func(param, cursor, rel string) {
+		if b.Len() > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("<" + base + param + "=" + url.QueryEscape(cursor) + ">; rel=" + rel)
+	}
+	link("startingAfter", firstCursor, "first")
 	if hasPrev && firstKey != "" {
-		parts = append(parts, link("endingBefore", firstKey, "prev"))
+		link("endingBefore", firstKey, "prev")
 	}
 	if hasNext && lastKey != "" {
-		parts = append(parts, link("startingAfter", lastKey, "next"))
+		link("startingAfter", lastKey, "next")
 	}
-	parts = append(parts, link("endingBefore", lastCursor, "last"))
-	w.Header().Set("Link", strings.Join(parts, ", "))
+	link("endingBefore", lastCursor, "last")
+	w.Header().Set("Link", b.String())
 }

@@ -5,6 +5,11 @@ import (
 	"time"
 )
 
+// ChangeNetworks is published on the change feed whenever an
+// organization's networks change (created, updated, deleted); its key is
+// the organization id. The Dashboard API caches network lists by it.
+const ChangeNetworks = "networks"
+
 // Network is a Meraki network in the Dashboard API sandbox.
 type Network struct {
 	ID               string // "N_" or "L_" followed by digits
@@ -119,7 +124,8 @@ type APIUsageFilter struct {
 }
 
 // Dashboard stores the Dashboard API sandbox's estate: networks, devices,
-// generic resources and API usage counters.
+// generic resources and API usage counters. Every network mutation
+// publishes a ChangeNetworks change in its transaction.
 type Dashboard interface {
 	// RenameOrganization changes an organization's name.
 	RenameOrganization(ctx context.Context, id, name string) error

@@ -60,6 +60,8 @@ func testNetworks(t *testing.T, s store.Store) {
 	}
 	must(t, d.CreateNetworks(ctx, batch))
 
+	assertChange(t, s, store.ChangeNetworks, "100")
+	assertChange(t, s, store.ChangeNetworks, "200")
 	got, err := d.GetNetwork(ctx, "N_1")
 	must(t, err)
 	if got.Name != "HQ" || !slices.Equal(got.Tags, []string{"hq", "branch_1"}) || !slices.Equal(got.ProductTypes, []string{"appliance", "switch"}) ||

@@ -146,7 +146,7 @@ func (d dashboard) DeleteOrganization(ctx context.Context, id string, at time.Ti
 				return err
 			}
 		}
-		return nil
+		return publish(ctx, tx, store.ChangeNetworks, id, at)
 	})
 }
 
@@ -170,13 +170,30 @@ func networkArgs(n store.Network) []any {
 }
 
 func (d dashboard) CreateNetwork(ctx context.Context, n store.Network) error {
-	_, err := d.s.w.ExecContext(ctx, `INSERT INTO networks (`+networkCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`, networkArgs(n)...)
-	return notFoundFK(conflictOr(err))
+	return d.s.tx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO networks (`+networkCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`, networkArgs(n)...)
+		if err != nil {
+			return notFoundFK(conflictOr(err))
+		}
+		return publish(ctx, tx, store.ChangeNetworks, n.OrgID, n.UpdatedAt)
+	})
 }
 
 func (d dashboard) CreateNetworks(ctx context.Context, ns []store.Network) error {
 	return d.s.tx(ctx, func(tx *sql.Tx) error {
-		return d.insertRows(ctx, tx, "networks", networkCols, 10, len(ns), func(i int) []any { return networkArgs(ns[i]) })
+		if err := d.insertRows(ctx, tx, "networks", networkCols, 10, len(ns), func(i int) []any { return networkArgs(ns[i]) }); err != nil {
+			return err
+		}
+		orgs := map[string]time.Time{}
+		for _, n := range ns {
+			orgs[n.OrgID] = n.UpdatedAt
+		}
+		for org, at := range orgs {
+			if err := publish(ctx, tx, store.ChangeNetworks, org, at); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 }
 
@@ -281,7 +298,7 @@ func (d dashboard) UpdateNetwork(ctx context.Context, id string, update func(*st
 			return conflictOr(err)
 		}
 		out = n
-		return nil
+		return publish(ctx, tx, store.ChangeNetworks, org, n.UpdatedAt)
 	})
 	return out, err
 }
@@ -298,7 +315,10 @@ func (d dashboard) DeleteNetwork(ctx context.Context, id string) error {
 		if _, err := tx.ExecContext(ctx, `UPDATE devices SET network_id = '' WHERE network_id = $1`, id); err != nil {
 			return err
 		}
-		return deleteResourcesUnder(ctx, tx, org, "/networks/"+id)
+		if err := deleteResourcesUnder(ctx, tx, org, "/networks/"+id); err != nil {
+			return err
+		}
+		return publish(ctx, tx, store.ChangeNetworks, org, time.Time{})
 	})
 }
 

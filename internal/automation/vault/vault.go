@@ -257,7 +257,15 @@ func (v *Vault) Rotate(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	k := store.DataKey{ID: id, MasterID: v.current, Wrapped: wrapped, CreatedAt: store.Micro(v.now())}
+	// The newest key is the one to seal with: make sure this one sorts
+	// last even when clocks are coarse or frozen.
+	created := store.Micro(v.now())
+	if list, err := v.keys.ListDataKeys(ctx); err == nil && len(list) > 0 {
+		if last := list[len(list)-1].CreatedAt; !created.After(last) {
+			created = last.Add(time.Microsecond)
+		}
+	}
+	k := store.DataKey{ID: id, MasterID: v.current, Wrapped: wrapped, CreatedAt: created}
 	if err := v.keys.CreateDataKey(ctx, k); err != nil {
 		return "", fmt.Errorf("vault: store data key: %w", err)
 	}

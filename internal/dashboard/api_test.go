@@ -172,8 +172,8 @@ func TestIPRateLimit(t *testing.T) {
 	e := newEnv(t, Config{RateLimit: RateLimitConfig{OrgPerSecond: 1000, OrgBurst: 1000, IPPerSecond: 2, IPBurst: 2},
 		TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}})
 	path := e.srv.URL + BasePath + "/organizations/" + e.orgA + "/networks"
-	get := func(xff string) *http.Response {
-		req, _ := http.NewRequest("GET", path, nil)
+	get := func(xff string) (int, string) {
+		req, _ := http.NewRequest(http.MethodGet, path, nil)
 		req.Header.Set("X-Cisco-Meraki-API-Key", e.keyFullA)
 		if xff != "" {
 			req.Header.Set("X-Forwarded-For", xff)
@@ -181,23 +181,23 @@ func TestIPRateLimit(t *testing.T) {
 		resp, err := e.srv.Client().Do(req)
 		must(t, err)
 		resp.Body.Close()
-		return resp
+		return resp.StatusCode, resp.Header.Get("Retry-After")
 	}
 	for range 2 {
-		if r := get("198.51.100.7"); r.StatusCode != http.StatusOK {
-			t.Fatalf("within the IP burst: %d", r.StatusCode)
+		if status, _ := get("198.51.100.7"); status != http.StatusOK {
+			t.Fatalf("within the IP burst: %d", status)
 		}
 	}
-	if r := get("198.51.100.7"); r.StatusCode != http.StatusTooManyRequests || r.Header.Get("Retry-After") == "" {
-		t.Fatalf("over the IP limit: %d", r.StatusCode)
+	if status, retry := get("198.51.100.7"); status != http.StatusTooManyRequests || retry == "" {
+		t.Fatalf("over the IP limit: %d", status)
 	}
 	// Behind a trusted proxy the client's address decides, not the proxy's;
 	// a spoofed leftmost entry does not.
-	if r := get("10.9.9.9, 198.51.100.8"); r.StatusCode != http.StatusOK {
-		t.Errorf("another client behind the proxy: %d", r.StatusCode)
+	if status, _ := get("10.9.9.9, 198.51.100.8"); status != http.StatusOK {
+		t.Errorf("another client behind the proxy: %d", status)
 	}
-	if r := get("198.51.100.8, 198.51.100.7"); r.StatusCode != http.StatusTooManyRequests {
-		t.Errorf("spoofed X-Forwarded-For escaped the limit: %d", r.StatusCode)
+	if status, _ := get("198.51.100.8, 198.51.100.7"); status != http.StatusTooManyRequests {
+		t.Errorf("spoofed X-Forwarded-For escaped the limit: %d", status)
 	}
 }
 
@@ -220,7 +220,7 @@ func TestAuthentication(t *testing.T) {
 		{"none", "", "", 401},
 	}
 	for _, tt := range tests {
-		req, _ := http.NewRequest("GET", e.srv.URL+BasePath+path, nil)
+		req, _ := http.NewRequest(http.MethodGet, e.srv.URL+BasePath+path, nil)
 		if tt.header != "" {
 			req.Header.Set(tt.header, tt.value)
 		}

@@ -83,7 +83,7 @@ func LooksLikeAPIKey(raw string) bool {
 	}
 	for i := 0; i < len(raw); i++ {
 		c := raw[i]
-		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
 			return false
 		}
 	}

@@ -47,7 +47,7 @@ func (e *env) realToken(scopes ...string) string {
 func BenchmarkListNetworks(b *testing.B) {
 	e := newEnv(b, Config{RateLimit: RateLimitConfig{Disabled: true}})
 	tok := e.realToken("dashboard:general:config:read")
-	req := httptest.NewRequest("GET", BasePath+"/organizations/"+e.orgA+"/networks?perPage=10", nil)
+	req := httptest.NewRequest(http.MethodGet, BasePath+"/organizations/"+e.orgA+"/networks?perPage=10", nil)
 	req.Header.Set("Authorization", "Bearer "+tok)
 	b.Run("serial", func(b *testing.B) {
 		b.ReportAllocs()
@@ -114,7 +114,7 @@ func load(b *testing.B, url, tok string, conns int) {
 	for i := range conns {
 		wg.Go(func() {
 			for next.Add(1) <= int64(b.N) {
-				req, _ := http.NewRequest("GET", url, nil)
+				req, _ := http.NewRequest(http.MethodGet, url, nil)
 				req.Header.Set("Authorization", "Bearer "+tok)
 				t0 := time.Now()
 				resp, err := client.Do(req)
@@ -124,7 +124,7 @@ func load(b *testing.B, url, tok string, conns int) {
 				}
 				_, _ = io.Copy(io.Discard, resp.Body)
 				resp.Body.Close()
-				if resp.StatusCode != 200 {
+				if resp.StatusCode != http.StatusOK {
 					b.Errorf("status %d", resp.StatusCode)
 					return
 				}

@@ -83,7 +83,7 @@ func validSerial(s string) bool {
 			continue
 		}
 		c := s[i]
-		if !('0' <= c && c <= '9' || 'A' <= c && c <= 'Z') {
+		if (c < '0' || c > '9') && (c < 'A' || c > 'Z') {
 			return false
 		}
 	}

@@ -24,7 +24,7 @@ func TestSeedDemo(t *testing.T) {
 	devs, _ := st.Dashboard().ListDevices(ctx, store.DeviceFilter{OrgID: "100"})
 	types := map[string]bool{}
 	for _, n := range nets {
-		if !(len(n.ID) == 20 && (n.ID[:2] == "N_" || n.ID[:2] == "L_")) {
+		if len(n.ID) != 20 || n.ID[:2] != "N_" && n.ID[:2] != "L_" {
 			t.Errorf("network id %q", n.ID)
 		}
 		types[n.ProductTypes[0]+"/"+n.Name] = true

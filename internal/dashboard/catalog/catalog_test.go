@@ -156,11 +156,10 @@ func TestChild(t *testing.T) {
 	t.Parallel()
 	c := Must()
 	op, _ := c.Operation("createOrganizationAdmin")
-	child, name, ok := c.Child(op, http.MethodGet)
-	if ok {
+	if child, _, ok := c.Child(op, http.MethodGet); ok {
 		t.Errorf("createOrganizationAdmin has a GET child %s", child.ID)
 	}
-	if child, name, ok = c.Child(op, http.MethodPut); !ok || child.ID != "updateOrganizationAdmin" || name != "adminId" {
+	if child, name, ok := c.Child(op, http.MethodPut); !ok || child.ID != "updateOrganizationAdmin" || name != "adminId" {
 		t.Errorf("Child(createOrganizationAdmin, PUT) = %v %q %v", child, name, ok)
 	}
 }

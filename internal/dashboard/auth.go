@@ -62,9 +62,9 @@ func (c *caller) orgs() []string {
 }
 
 var (
-	errNoCredentials = &apiError{status: http.StatusUnauthorized, msgs: []string{"Invalid API key"}}
-	errBadAPIKey     = &apiError{status: http.StatusUnauthorized, msgs: []string{"Invalid API key"}}
-	errBadToken      = &apiError{status: http.StatusUnauthorized, msgs: []string{"Invalid access token"}}
+	// Meraki answers a missing or unknown key alike.
+	errBadAPIKey = &apiError{status: http.StatusUnauthorized, msgs: []string{"Invalid API key"}}
+	errBadToken  = &apiError{status: http.StatusUnauthorized, msgs: []string{"Invalid access token"}}
 )
 
 // credential extracts the API key or bearer token of r.
@@ -87,7 +87,7 @@ func (h *Handler) authenticate(w http.ResponseWriter, r *http.Request) (*caller,
 	if raw == "" {
 		// RFC 6750 §3.1: no error code when no credentials were sent.
 		w.Header().Set("WWW-Authenticate", `Bearer realm="Meraki Dashboard API"`)
-		return nil, errNoCredentials
+		return nil, errBadAPIKey
 	}
 	ctx := r.Context()
 	if LooksLikeAPIKey(raw) {

@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/grantflow/grantflow/internal/store"
 )
@@ -93,7 +92,8 @@ func (c *call) listDevices(f store.DeviceFilter, pr pageRequest) ([]store.Device
 	return devs, nil
 }
 
-var assigned = func() *bool { b := true; return &b }()
+// assigned selects devices that are in a network.
+var assigned = new(true)
 
 func getOrganizationDevices(c *call) (int, any, error) {
 	pr, err := c.page()
@@ -646,14 +646,4 @@ func getOrganizationDevicesStatusesOverview(c *call) (int, any, error) {
 		counts[d.Status]++
 	}
 	return http.StatusOK, map[string]any{"counts": map[string]any{"byStatus": counts}}, nil
-}
-
-// deviceTime parses an RFC 3339 timestamp field.
-func parseTime(s string) (time.Time, error) {
-	for _, layout := range []string{time.RFC3339, "2006-01-02T15:04:05", "2006-01-02 15:04:05"} {
-		if t, err := time.Parse(layout, s); err == nil {
-			return t, nil
-		}
-	}
-	return time.Time{}, errors.New("bad time")
 }

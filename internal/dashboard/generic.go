@@ -42,11 +42,12 @@ func genericOperation(c *call) (int, any, error) {
 }
 
 // resourceOrg is the namespace of the call's generic resources: its
-// organization or, for /administered operations of API keys, the account.
+// organization or, for /administered operations, the caller's account.
 func (c *call) resourceOrg() string {
-	if c.orgID != "" {
+	if c.orgID != "" && !strings.HasPrefix(c.op.Path, "/administered/") {
 		return c.orgID
 	}
+	// /administered operations are the person's own, whatever the token.
 	return "account/" + c.caller.accountID
 }
 

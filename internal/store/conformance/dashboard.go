@@ -110,6 +110,7 @@ func testNetworks(t *testing.T, s store.Store) {
 	if upd.Name != "Headquarters" || upd.OrgID != "100" {
 		t.Fatalf("UpdateNetwork = %+v (org must not change)", upd)
 	}
+	assertLatestChange(t, s, store.ChangeNetworks, "100")
 	if _, err := d.UpdateNetwork(ctx, "N_1", func(n *store.Network) error { n.Name = "Branch 2"; return nil }); !errors.Is(err, store.ErrConflict) {
 		t.Fatalf("rename to a taken name: %v", err)
 	}
@@ -128,6 +129,7 @@ func testNetworks(t *testing.T, s store.Store) {
 	putResource(t, d, "100", "/networks/N_1", "")
 	putResource(t, d, "100", "/networks/N_10/x", "")
 	must(t, d.DeleteNetwork(ctx, "N_1"))
+	assertLatestChange(t, s, store.ChangeNetworks, "100")
 	if _, err := d.GetNetwork(ctx, "N_1"); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("deleted network: %v", err)
 	}
@@ -171,6 +173,18 @@ func testNetworks(t *testing.T, s store.Store) {
 	assertChange(t, s, store.ChangeMembership, "100/acc")
 	if err := d.DeleteOrganization(ctx, "100", t0); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("delete org twice: %v", err)
+	}
+}
+
+// assertLatestChange checks the newest change of the feed.
+func assertLatestChange(t *testing.T, s store.Store, kind, key string) {
+	t.Helper()
+	seq, err := s.Changes().LatestChange(context.Background())
+	must(t, err)
+	chs, err := s.Changes().ChangesSince(context.Background(), seq-1, 1)
+	must(t, err)
+	if len(chs) != 1 || chs[0].Kind != kind || chs[0].Key != key {
+		t.Fatalf("latest change = %+v, want %s/%s", chs, kind, key)
 	}
 }
 

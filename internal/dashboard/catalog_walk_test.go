@@ -8,6 +8,7 @@ import (
 
 	"github.com/grantflow/grantflow/internal/dashboard/catalog"
 	"github.com/grantflow/grantflow/internal/store"
+	"github.com/grantflow/grantflow/internal/store/storetest"
 )
 
 // TestCatalogWalk calls every operation of Meraki's catalog three times:
@@ -17,7 +18,17 @@ import (
 // full administrator's API key.
 func TestCatalogWalk(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, Config{RateLimit: RateLimitConfig{Disabled: true}})
+	walkCatalog(t, newEnv(t, Config{RateLimit: RateLimitConfig{Disabled: true}}))
+}
+
+// TestCatalogWalkPostgres walks the catalog on PostgreSQL (when
+// TEST_DATABASE_URL is set).
+func TestCatalogWalkPostgres(t *testing.T) {
+	t.Parallel()
+	walkCatalog(t, newEnvOn(t, storetest.Postgres(t), Config{RateLimit: RateLimitConfig{Disabled: true}}))
+}
+
+func walkCatalog(t *testing.T, e *env) {
 	ctx := context.Background()
 
 	// Victims for the destructive operations, so the rest of the walk keeps

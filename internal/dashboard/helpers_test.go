@@ -129,8 +129,13 @@ func (e *env) newHandler(cfg Config, lg *slog.Logger) (*Handler, *changes.Feed) 
 
 func newEnv(t testing.TB, cfg Config) *env {
 	t.Helper()
+	return newEnvOn(t, storetest.New(t), cfg)
+}
+
+// newEnvOn is newEnv on a given store (PostgreSQL tests).
+func newEnvOn(t testing.TB, st store.Store, cfg Config) *env {
+	t.Helper()
 	ctx := context.Background()
-	st := storetest.New(t)
 	lg := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if tt, ok := t.(*testing.T); ok {
 		lg = slog.New(slog.NewTextHandler(tt.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))

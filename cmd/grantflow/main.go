@@ -43,6 +43,9 @@ var commands = map[string]command{
 	"admin":    {"admin create|set-password: manage administrator accounts", runAdmin},
 	"app":      {"app create|list|update|rotate-secret|delete: manage integrations", runApp},
 	"loadtest": {"loadtest: measure /oauth/token, /oauth/introspect and /api/v1 over loopback", runLoadtest},
+	"tenant":   {"tenant create|list: Automation tenants, their target and tokens' state", runTenant},
+	"target":   {"target test: call getOrganization through a tenant's Meraki target", runTarget},
+	"keys":     {"keys rotate: new Automation data key, re-seal every token", runKeys},
 }
 
 func main() {

@@ -88,6 +88,7 @@ func newEnvOn(t testing.TB, st *sqlstore.Store, key string, opts ...envOption) *
 	for _, o := range opts {
 		o(&cfg)
 	}
+	e.url = cfg.Issuer
 	srv, err := server.New(e.ctx, cfg, st, e.lg, server.Options{Now: e.clock.Now})
 	if err != nil {
 		t.Fatal(err)
@@ -164,11 +165,13 @@ func (e *env) browser() *browser {
 }
 
 // login logs in through /login like a person.
-func (e *env) login(email string) *browser {
+func (e *env) login(email string) *browser { return e.loginWith(e.browser(), email) }
+
+// loginWith logs b in at e's server too (b may belong to another server).
+func (e *env) loginWith(b *browser, email string) *browser {
 	e.t.Helper()
-	b := e.browser()
-	_, body := b.get("/login")
-	resp, body := b.postForm("/login", url.Values{"email": {email}, "password": {password}, "csrf_token": {csrf(e.t, body)}, "return_to": {"/"}})
+	_, body := b.get(e.url + "/login")
+	resp, body := b.postForm(e.url+"/login", url.Values{"email": {email}, "password": {password}, "csrf_token": {csrf(e.t, body)}, "return_to": {"/"}})
 	if resp.StatusCode != http.StatusOK || strings.Contains(body, "Wrong email or password") {
 		e.t.Fatalf("login %s: %d %s", email, resp.StatusCode, body)
 	}

@@ -313,12 +313,12 @@ func (s *Service) TestConnectionAs(ctx context.Context, t store.Tenant, ref keep
 	return s.testConnection(ctx, t, ref)
 }
 
-func (s *Service) testConnection(ctx context.Context, t store.Tenant, ref keeper.Ref) (TestResult, error) {
+func (s *Service) testConnection(ctx context.Context, t store.Tenant, ref keeper.Ref) (res TestResult, err error) {
 	tg, err := s.auto.GetTargetByName(ctx, t.ID, TargetName)
 	if err != nil {
 		return TestResult{}, fmt.Errorf("automation: the tenant has no %s target: %w", TargetName, err)
 	}
-	res := TestResult{Kind: ref.Kind, URL: TargetURL(tg) + "/organizations/" + url.PathEscape(t.OrgID)}
+	res = TestResult{Kind: ref.Kind, URL: TargetURL(tg) + "/organizations/" + url.PathEscape(t.OrgID)}
 	start := time.Now()
 	defer func() { res.Duration = time.Since(start).Round(time.Millisecond).String() }()
 	for attempt := 0; attempt < 2; attempt++ {

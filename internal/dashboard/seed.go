@@ -97,9 +97,6 @@ func Seed(ctx context.Context, st store.Store, p SeedParams) (SeedResult, error)
 	if p.Networks < 0 || p.Devices < 0 {
 		return SeedResult{}, errors.New("dashboard: seed counts must not be negative")
 	}
-	if p.Devices > 0 && p.Networks == 0 {
-		return SeedResult{}, errors.New("dashboard: devices need at least one network")
-	}
 	if p.Now.IsZero() {
 		p.Now = time.Now()
 	}
@@ -139,12 +136,24 @@ func Seed(ctx context.Context, st store.Store, p SeedParams) (SeedResult, error)
 		netSite = append(netSite, s)
 	}
 
+	// Devices go into the new networks, or the existing ones when only
+	// devices were asked for.
+	homes, homeSites := nets, netSite
+	if len(homes) == 0 {
+		homes = existing
+		for i := range existing {
+			homeSites = append(homeSites, siteOf(existing[i], i))
+		}
+	}
+	if p.Devices > 0 && len(homes) == 0 {
+		return SeedResult{}, errors.New("dashboard: devices need at least one network")
+	}
 	devs := make([]store.Device, 0, p.Devices)
 	serials := map[string]bool{}
 	perNetwork := map[string]map[string]int{} // network -> product type -> count, for names
 	for i := range p.Devices {
-		ni := i % max(1, len(nets))
-		n, s := nets[ni], netSite[ni]
+		ni := i % len(homes)
+		n, s := homes[ni], homeSites[ni]
 		pt := pickType(rng, n.ProductTypes)
 		ms := modelsByType[pt]
 		m := ms[0]
@@ -201,6 +210,17 @@ func Seed(ctx context.Context, st store.Store, p SeedParams) (SeedResult, error)
 		return SeedResult{}, fmt.Errorf("dashboard: seed devices: %w", err)
 	}
 	return SeedResult{Networks: len(nets), Devices: len(devs)}, nil
+}
+
+// siteOf finds the city an existing network was seeded in (by its time
+// zone), or picks one.
+func siteOf(n store.Network, i int) site {
+	for _, s := range sites {
+		if s.tz == n.TimeZone {
+			return s
+		}
+	}
+	return sites[i%len(sites)]
 }
 
 func seedNetworkID(rng *rand.Rand, combined bool) string {

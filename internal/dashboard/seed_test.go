@@ -62,6 +62,16 @@ func TestSeedDemo(t *testing.T) {
 	if _, err := Seed(ctx, st, SeedParams{OrgID: "100", Networks: 6, Devices: 6}); err != nil {
 		t.Fatal(err)
 	}
+	// Devices alone go into the existing networks.
+	res, err = Seed(ctx, st, SeedParams{OrgID: "100", Devices: 10})
+	must(t, err)
+	if res != (SeedResult{0, 10}) {
+		t.Errorf("devices only: %+v", res)
+	}
+	must(t, st.Organizations().CreateOrganization(ctx, store.Organization{ID: "200", Name: "Empty"}))
+	if _, err := Seed(ctx, st, SeedParams{OrgID: "200", Devices: 10}); err == nil {
+		t.Error("devices without any network were seeded")
+	}
 	if _, err := Seed(ctx, st, SeedParams{OrgID: "nope"}); err == nil {
 		t.Error("seeding a missing organization succeeded")
 	}

@@ -148,6 +148,7 @@ func (e *env) newAdmin(orgID, email string, access store.Access) store.Account {
 type browser struct {
 	e       *env
 	c       *http.Client
+	mu      sync.Mutex // tests racing one browser
 	visited []string
 }
 
@@ -155,6 +156,8 @@ func (e *env) browser() *browser {
 	jar, _ := cookiejar.New(nil)
 	b := &browser{e: e}
 	b.c = &http.Client{Jar: jar, CheckRedirect: func(req *http.Request, via []*http.Request) error {
+		b.mu.Lock()
+		defer b.mu.Unlock()
 		b.visited = append(b.visited, req.URL.String())
 		if len(via) > 20 {
 			return http.ErrUseLastResponse
@@ -198,7 +201,9 @@ func (b *browser) abs(path string) string {
 
 func (b *browser) get(path string) (*http.Response, string) {
 	b.e.t.Helper()
+	b.mu.Lock()
 	b.visited = nil
+	b.mu.Unlock()
 	resp, err := b.c.Get(b.abs(path))
 	if err != nil {
 		b.e.t.Fatal(err)
@@ -210,7 +215,9 @@ func (b *browser) get(path string) (*http.Response, string) {
 
 func (b *browser) postForm(path string, v url.Values) (*http.Response, string) {
 	b.e.t.Helper()
+	b.mu.Lock()
 	b.visited = nil
+	b.mu.Unlock()
 	resp, err := b.c.PostForm(b.abs(path), v)
 	if err != nil {
 		b.e.t.Fatal(err)

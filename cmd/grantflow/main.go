@@ -42,6 +42,8 @@ var commands = map[string]command{
 	"org":      {"org create|list: manage organizations", runOrg},
 	"admin":    {"admin create|set-password: manage administrator accounts", runAdmin},
 	"app":      {"app create|list|update|rotate-secret|delete: manage integrations", runApp},
+	"apikey":   {"apikey create|list|revoke --admin EMAIL: manage Dashboard API keys", runAPIKey},
+	"seed":     {"seed --org ID [--networks N] [--devices N]: fill an organization with networks and devices", runSeed},
 	"loadtest": {"loadtest: measure /oauth/token, /oauth/introspect and /api/v1 over loopback", runLoadtest},
 	"tenant":   {"tenant create|list: Automation tenants, their target and tokens' state", runTenant},
 	"target":   {"target test: call getOrganization through a tenant's Meraki target", runTarget},

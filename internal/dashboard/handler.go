@@ -44,7 +44,9 @@ type Config struct {
 // RateLimitConfig sets the token buckets. Buckets are per replica (see
 // [limiter]).
 type RateLimitConfig struct {
-	Disabled     bool
+	Disabled     bool    // both limits off
+	OrgDisabled  bool    // the per-organization limit off
+	IPDisabled   bool    // the per-source-IP limit off
 	OrgPerSecond float64 // default 10
 	OrgBurst     int     // default 20: 10 more in the first second, as Meraki allows
 	IPPerSecond  float64 // default 100
@@ -146,8 +148,10 @@ func New(p Params) (*Handler, error) {
 		members: newMembers(p.Store.Accounts(), p.Feed), nets: newNetworkCache(p.Store.Dashboard(), p.Feed), audit: p.Audit, sessions: p.Sessions, lg: p.Logger,
 		now: p.Now, cfg: p.Config, usage: newUsage(p.Store.Dashboard(), p.Logger),
 	}
-	if !p.Config.RateLimit.Disabled {
+	if !p.Config.RateLimit.Disabled && !p.Config.RateLimit.OrgDisabled {
 		h.orgLimit = newLimiter(p.Config.RateLimit.OrgPerSecond, p.Config.RateLimit.OrgBurst, p.Now)
+	}
+	if !p.Config.RateLimit.Disabled && !p.Config.RateLimit.IPDisabled {
 		h.ipLimit = newLimiter(p.Config.RateLimit.IPPerSecond, p.Config.RateLimit.IPBurst, p.Now)
 	}
 	h.ops = h.realOperations()

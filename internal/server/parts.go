@@ -27,8 +27,9 @@ func (s *Server) mountParts(ctx context.Context, mux *http.ServeMux) error {
 	janitor := authz.NewJanitor(s.store.Grants(), authzCfg, s.lg)
 
 	dcfg := dashboard.Config{TrustedProxies: s.cfg.TrustedProxyPrefixes()}
+	// 0 turns a limit off (the dashboard package reads 0 as "default").
 	dcfg.RateLimit.OrgPerSecond, dcfg.RateLimit.IPPerSecond = s.cfg.RateLimitOrg, s.cfg.RateLimitIP
-	dcfg.RateLimit.Disabled = s.cfg.RateLimitOrg == 0 && s.cfg.RateLimitIP == 0
+	dcfg.RateLimit.OrgDisabled, dcfg.RateLimit.IPDisabled = s.cfg.RateLimitOrg == 0, s.cfg.RateLimitIP == 0
 	dash, err := dashboard.New(dashboard.Params{
 		Store: s.store, Validator: az.Validator(), Feed: s.feed, Audit: s.Audit, Sessions: s.Sessions,
 		Logger: s.lg, Now: s.now, Config: dcfg,

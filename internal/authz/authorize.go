@@ -26,6 +26,11 @@ type authRequest struct {
 	// OrgID is organization_id: for a first-party client the organization
 	// to grant without a consent page; for others the preselected choice.
 	OrgID string
+	// OrgBound is token_kind=org, which only a first-party client may send:
+	// the grant belongs to the organization (Automation's org-scoped token
+	// for scheduled runs), so it outlives its creator's membership. Only a
+	// full-access administrator can create one.
+	OrgBound bool
 }
 
 // pageError is an authorization request error that must be shown to the
@@ -75,7 +80,7 @@ func (h *Handler) parseAuthRequest(ctx context.Context, v url.Values) (authReque
 	req.State = v.Get("state")
 
 	// From here on, errors go back to the client.
-	for _, p := range append(authParams, "organization_id") {
+	for _, p := range append(authParams, "organization_id", "token_kind") {
 		if len(v[p]) > 1 {
 			return req, oauth.InvalidRequest("The " + p + " parameter is repeated.")
 		}
@@ -108,6 +113,15 @@ func (h *Handler) parseAuthRequest(ctx context.Context, v url.Values) (authReque
 		return req, oauth.InvalidRequest("The code_challenge is malformed.")
 	}
 	req.OrgID = v.Get("organization_id")
+	switch kind := v.Get("token_kind"); {
+	case kind == "" || kind == "user":
+	case kind == "org" && cl.FirstParty && req.OrgID != "":
+		req.OrgBound = true
+	case kind == "org":
+		return req, oauth.InvalidRequest("token_kind=org is only for grantflow's own first-party client, with organization_id.")
+	default:
+		return req, oauth.InvalidRequest("token_kind must be user or org.")
+	}
 	return req, nil
 }
 
@@ -222,6 +236,10 @@ func (h *Handler) authorizeFirstParty(w http.ResponseWriter, r *http.Request, ac
 		return
 	}
 	scopes := req.Scopes
+	if req.OrgBound && ms[i].Access != store.AccessFull {
+		h.authorizeFailed(w, r, req, fmt.Errorf("org-scoped token needs full access, account %s has %s: %w", acct.ID, ms[i].Access, oauth.ErrAccessDenied))
+		return
+	}
 	if ms[i].Access != store.AccessFull {
 		scopes = scope.ReadOnly(scopes)
 		if len(scopes) == 0 {
@@ -241,7 +259,7 @@ func (h *Handler) issueCode(w http.ResponseWriter, r *http.Request, acct store.A
 	err := h.st.Grants().CreateCode(ctx, store.AuthCode{
 		Hash: hash, ClientID: req.Client.ID, AccountID: acct.ID, OrgID: orgID,
 		RedirectURI: req.RedirectURI, Scopes: scopes, CodeChallenge: req.CodeChallenge,
-		Nonce: req.Nonce, CreatedAt: now, ExpiresAt: now.Add(h.cfg.CodeTTL),
+		Nonce: req.Nonce, CreatedAt: now, ExpiresAt: now.Add(h.cfg.CodeTTL), OrgBound: req.OrgBound,
 	})
 	if err != nil {
 		h.authorizeFailed(w, r, req, fmt.Errorf("store code: %w", err))
@@ -250,6 +268,9 @@ func (h *Handler) issueCode(w http.ResponseWriter, r *http.Request, acct store.A
 	details := map[string]string{"scope": scope.Format(scopes)}
 	if firstParty {
 		details["first_party"] = "true"
+	}
+	if req.OrgBound {
+		details["token_kind"] = "org"
 	}
 	h.record(ctx, store.AuditEvent{
 		Action: "authorization.granted", ActorAccountID: acct.ID, ActorClientID: req.Client.ID,

@@ -119,6 +119,9 @@ func New(ctx context.Context, cfg config.Config, st *sqlstore.Store, lg *slog.Lo
 // Handler is the whole HTTP surface, for tests that serve it themselves.
 func (s *Server) Handler() http.Handler { return s.handler }
 
+// Now is the server's clock.
+func (s *Server) Now() time.Time { return s.now() }
+
 // Store is the store the server runs on.
 func (s *Server) Store() *sqlstore.Store { return s.store }
 

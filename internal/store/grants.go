@@ -24,6 +24,8 @@ type AuthCode struct {
 	ExpiresAt     time.Time
 	RedeemedAt    time.Time // zero until redeemed
 	GrantID       string    // the grant issued from it, once redeemed
+	// OrgBound codes issue org-bound grants (see [Grant.OrgBound]).
+	OrgBound bool
 }
 
 // Grant is one authorization: a client's access to one organization on

@@ -53,7 +53,7 @@ func (g *AuthorizationCode) Exchange(ctx context.Context, req Request) (Issued, 
 			}
 			grant := store.Grant{
 				ID: oauth.NewID(), ClientID: c.ClientID, AccountID: c.AccountID, OrgID: c.OrgID,
-				Scopes: scopes, CreatedAt: req.Now, LastUsedAt: req.Now,
+				Scopes: scopes, CreatedAt: req.Now, LastUsedAt: req.Now, OrgBound: c.OrgBound,
 			}
 			var pair store.TokenPair
 			pair, out = newPair(g.env, grant, "", scopes, req.Now)

@@ -13,12 +13,12 @@ import (
 
 type grants struct{ s *Store }
 
-const codeCols = `hash, client_id, account_id, org_id, redirect_uri, scopes, code_challenge, nonce, created_at, expires_at, redeemed_at, grant_id`
+const codeCols = `hash, client_id, account_id, org_id, redirect_uri, scopes, code_challenge, nonce, created_at, expires_at, redeemed_at, grant_id, org_bound`
 
 func (g grants) CreateCode(ctx context.Context, c store.AuthCode) error {
-	_, err := g.s.w.ExecContext(ctx, `INSERT INTO auth_codes (`+codeCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+	_, err := g.s.w.ExecContext(ctx, `INSERT INTO auth_codes (`+codeCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
 		c.Hash, c.ClientID, c.AccountID, c.OrgID, c.RedirectURI, joinList(c.Scopes), c.CodeChallenge, c.Nonce,
-		usv(c.CreatedAt), usv(c.ExpiresAt), us(c.RedeemedAt), c.GrantID)
+		usv(c.CreatedAt), usv(c.ExpiresAt), us(c.RedeemedAt), c.GrantID, c.OrgBound)
 	return conflictOr(err)
 }
 
@@ -28,7 +28,7 @@ func scanCode(row interface{ Scan(...any) error }) (store.AuthCode, error) {
 	var created, expires int64
 	var redeemed sql.NullInt64
 	err := row.Scan(&c.Hash, &c.ClientID, &c.AccountID, &c.OrgID, &c.RedirectURI, &scopes, &c.CodeChallenge, &c.Nonce,
-		&created, &expires, &redeemed, &c.GrantID)
+		&created, &expires, &redeemed, &c.GrantID, &c.OrgBound)
 	c.Scopes = splitList(scopes)
 	c.CreatedAt, c.ExpiresAt, c.RedeemedAt = fromUSv(created), fromUSv(expires), fromUS(redeemed)
 	return c, err

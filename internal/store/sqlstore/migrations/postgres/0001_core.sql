@@ -60,7 +60,8 @@ CREATE TABLE auth_codes (
     created_at     BIGINT NOT NULL,
     expires_at     BIGINT NOT NULL,
     redeemed_at    BIGINT,
-    grant_id       TEXT NOT NULL DEFAULT ''
+    grant_id       TEXT NOT NULL DEFAULT '',
+    org_bound      BOOLEAN NOT NULL DEFAULT FALSE
 );
 CREATE INDEX auth_codes_expires ON auth_codes(expires_at);
 

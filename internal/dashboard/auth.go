@@ -30,6 +30,9 @@ type caller struct {
 	clientID string
 	tokenOrg string
 	scopes   []string
+	// tokenAccess is the granting person's current access to tokenOrg
+	// (full for org-bound grants).
+	tokenAccess store.Access
 	// API key: the key's id and the account's organizations.
 	keyID  string
 	access map[string]store.Access
@@ -41,8 +44,8 @@ func (c *caller) oauth() bool { return c.clientID != "" }
 func (c *caller) canSee(org string) (store.Access, bool) {
 	if c.oauth() {
 		// Only full administrators can grant (FACTS.md); the grant's scopes
-		// then decide what the token may do.
-		return store.AccessFull, org == c.tokenOrg
+		// then decide what the token may do, within the grantor's access now.
+		return c.tokenAccess, org == c.tokenOrg
 	}
 	a, ok := c.access[org]
 	return a, ok
@@ -113,7 +116,24 @@ func (h *Handler) authenticate(w http.ResponseWriter, r *http.Request) (*caller,
 	if err != nil {
 		return nil, err
 	}
-	return &caller{accountID: tok.AccountID, clientID: tok.ClientID, tokenOrg: tok.OrgID, scopes: tok.Scopes}, nil
+	c := &caller{accountID: tok.AccountID, clientID: tok.ClientID, tokenOrg: tok.OrgID, scopes: tok.Scopes, tokenAccess: store.AccessFull}
+	if !tok.OrgBound {
+		// A token never has more power than the person who granted it:
+		// one who left the organization has no token there any more, and
+		// one downgraded to read-only makes the token read-only. Org-bound
+		// grants (Automation's org-scoped token) belong to the organization.
+		access, err := h.members.get(ctx, tok.AccountID)
+		if err != nil {
+			return nil, err
+		}
+		a, ok := access[tok.OrgID]
+		if !ok {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="Meraki Dashboard API", error="invalid_token"`)
+			return nil, errBadToken
+		}
+		c.tokenAccess = a
+	}
+	return c, nil
 }
 
 // openToAnyToken are the operations with no scope in the catalog that any
@@ -143,7 +163,7 @@ func authorize(c *caller, op *catalog.Operation) error {
 	return errorf(http.StatusForbidden, "Incorrect OAuth scopes. The required scopes are: [%s]", strings.Join(op.Scopes, ", "))
 }
 
-// members caches API key holders' organization memberships by account,
+// members caches API key holders' and token grantors' organization memberships by account,
 // dropped on the change feed's store.ChangeMembership changes. Without a
 // feed every request reads the store.
 type members struct {

@@ -286,7 +286,7 @@ func (h *Handler) serve(c *call) (int, error) {
 	if err := c.resolve(); err != nil {
 		return 0, err
 	}
-	if c.orgID != "" && !cl.oauth() && !op.Read() {
+	if c.orgID != "" && !op.Read() {
 		if a, _ := cl.canSee(c.orgID); a != store.AccessFull {
 			return 0, errorf(http.StatusForbidden, "Read-only administrators cannot make changes to this organization")
 		}

@@ -13,6 +13,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/grantflow/grantflow/internal/registry"
+	"github.com/grantflow/grantflow/internal/store"
 	"github.com/grantflow/grantflow/internal/store/storetest"
 )
 
@@ -154,4 +155,47 @@ func TestAdminRemovesIntegration(t *testing.T) {
 	if !strings.Contains(audit, "integration.removed") {
 		t.Fatalf("audit page lacks integration.removed:\n%s", audit)
 	}
+}
+
+// TestTokenFollowsGrantorAccess: a person's token is never worth more than
+// the person: downgraded to read-only, the token can read but not write;
+// removed from the organization, the token stops.
+func TestTokenFollowsGrantorAccess(t *testing.T) {
+	t.Parallel()
+	e := startServer(t, nil)
+	ctx := context.Background()
+	_, tok, _ := issueToken(t, e, "dashboard:general:config:read", "dashboard:general:config:write")
+	networks := e.url + "/api/v1/organizations/" + e.orgID + "/networks"
+	create := func() int {
+		req, _ := http.NewRequest(http.MethodPost, networks, strings.NewReader(`{"name":"Branch","productTypes":["appliance"]}`))
+		req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if got := create(); got != http.StatusCreated {
+		t.Fatalf("create network as full admin = %d", got)
+	}
+	acc, _ := e.st.Accounts().GetAccountByEmail(ctx, e.email)
+	setAccess := func(a store.Access) {
+		if err := e.st.Accounts().PutMembership(ctx, store.Membership{OrgID: e.orgID, AccountID: acc.ID, Access: a, CreatedAt: time.Now()}); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.srv.Feed().Sync(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	setAccess(store.AccessReadOnly)
+	if got := create(); got != http.StatusForbidden {
+		t.Fatalf("create network after downgrade = %d, want 403", got)
+	}
+	waitStatus(t, networks, tok.AccessToken, http.StatusOK, time.Second)
+	if err := e.st.Accounts().DeleteMembership(ctx, e.orgID, acc.ID); err != nil {
+		t.Fatal(err)
+	}
+	waitStatus(t, networks, tok.AccessToken, http.StatusUnauthorized, time.Second)
 }

@@ -149,7 +149,14 @@ func visitAutomation(t *testing.T, base, email string) {
 	t.Helper()
 	jar, _ := cookiejar.New(nil)
 	c := &http.Client{Jar: jar}
-	page := func(resp *http.Response, err error) string {
+	page := func(method, path string, form url.Values) string {
+		var resp *http.Response
+		var err error
+		if method == http.MethodGet {
+			resp, err = c.Get(base + path)
+		} else {
+			resp, err = c.PostForm(base+path, form)
+		}
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -160,13 +167,13 @@ func visitAutomation(t *testing.T, base, email string) {
 		}
 		return string(b)
 	}
-	login := page(c.Get(base + "/login"))
+	login := page(http.MethodGet, "/login", nil)
 	m := csrfField.FindStringSubmatch(login)
 	if m == nil {
 		t.Fatal("no CSRF token on the login page")
 	}
-	page(c.PostForm(base+"/login", url.Values{"email": {email}, "password": {"correct horse battery staple 42"}, "csrf_token": {html.UnescapeString(m[1])}}))
-	if p := page(c.Get(base + "/automation")); !strings.Contains(p, "Meraki - Current Org") {
+	page(http.MethodPost, "/login", url.Values{"email": {email}, "password": {"correct horse battery staple 42"}, "csrf_token": {html.UnescapeString(m[1])}})
+	if p := page(http.MethodGet, "/automation", nil); !strings.Contains(p, "Meraki - Current Org") {
 		t.Fatalf("automation page:\n%s", p)
 	}
 }

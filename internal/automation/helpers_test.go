@@ -199,7 +199,13 @@ func (b *browser) abs(path string) string {
 	return b.e.url + path
 }
 
-func (b *browser) get(path string) (*http.Response, string) {
+// reply is what a test looks at in a response whose body was read and closed.
+type reply struct {
+	StatusCode int
+	Header     http.Header
+}
+
+func (b *browser) get(path string) (*reply, string) {
 	b.e.t.Helper()
 	b.mu.Lock()
 	b.visited = nil
@@ -210,10 +216,10 @@ func (b *browser) get(path string) (*http.Response, string) {
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)
-	return resp, string(body)
+	return &reply{resp.StatusCode, resp.Header}, string(body)
 }
 
-func (b *browser) postForm(path string, v url.Values) (*http.Response, string) {
+func (b *browser) postForm(path string, v url.Values) (*reply, string) {
 	b.e.t.Helper()
 	b.mu.Lock()
 	b.visited = nil
@@ -224,11 +230,32 @@ func (b *browser) postForm(path string, v url.Values) (*http.Response, string) {
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)
-	return resp, string(body)
+	return &reply{resp.StatusCode, resp.Header}, string(body)
+}
+
+// peek makes one request without following a redirect (nil form: GET),
+// so a test can look at, or tamper with, where it would go.
+func (b *browser) peek(target string, form url.Values) *reply {
+	b.e.t.Helper()
+	c := *b.c
+	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	var resp *http.Response
+	var err error
+	if form == nil {
+		resp, err = c.Get(b.abs(target))
+	} else {
+		resp, err = c.PostForm(b.abs(target), form)
+	}
+	if err != nil {
+		b.e.t.Fatal(err)
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return &reply{resp.StatusCode, resp.Header}
 }
 
 // post submits a form of the page at from (for its CSRF token).
-func (b *browser) post(from, path string, v url.Values) (*http.Response, string) {
+func (b *browser) post(from, path string, v url.Values) (*reply, string) {
 	b.e.t.Helper()
 	_, page := b.get(from)
 	v.Set("csrf_token", csrf(b.e.t, page))

@@ -3,6 +3,7 @@ package automation_test
 import (
 	"context"
 	"io"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -20,7 +21,7 @@ func (e *env) issueTokens() (store.Organization, store.Account, store.Tenant, *b
 	org := e.newOrg("Acme")
 	admin := e.newAdmin(org.ID, "admin@example.com", store.AccessFull)
 	b := e.login("admin@example.com")
-	if resp, page := b.get("/automation"); resp.StatusCode != 200 {
+	if resp, page := b.get("/automation"); resp.StatusCode != http.StatusOK {
 		e.t.Fatalf("first visit: %d %s", resp.StatusCode, page)
 	}
 	ten := e.tenant(org.ID)

@@ -121,7 +121,8 @@ func TargetURL(tg store.Target) string {
 	if strings.Contains(host, ":") {
 		host = "[" + host + "]"
 	}
-	if !(tg.Protocol == "https" && tg.Port == 443) && !(tg.Protocol == "http" && tg.Port == 80) {
+	defaultPort := (tg.Protocol == "https" && tg.Port == 443) || (tg.Protocol == "http" && tg.Port == 80)
+	if !defaultPort {
 		host = net.JoinHostPort(tg.Host, strconv.Itoa(tg.Port))
 	}
 	return tg.Protocol + "://" + host + tg.BasePath

@@ -146,7 +146,7 @@ func (s *Service) Callback(ctx context.Context, acct store.Account, q url.Values
 	}
 	verifier, err := s.vault.Open(ctx, st.VerifierSealed, stateAD(st))
 	if err != nil {
-		return res, fmt.Errorf("%w: %v", ErrBadCallback, err)
+		return res, fmt.Errorf("%w: %w", ErrBadCallback, err)
 	}
 	tr, err := s.as.Exchange(ctx, code, s.cfg.RedirectURI(), string(verifier))
 	if err != nil {

@@ -145,16 +145,14 @@ func TestIsolation(t *testing.T) {
 
 	// Bob's authorization response delivered to Alice's browser (or a
 	// tampered state) is refused and stores nothing.
-	noFollow := *bb.c
-	noFollow.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	bb.api("DELETE", "/api/automation/tenants/"+ten.ID+"/tokens/user", nil)
-	resp, err := noFollow.Get(e.url + "/automation?org=" + org.ID)
-	if err != nil || resp.StatusCode != http.StatusSeeOther {
-		t.Fatalf("bob's visit: %v %v", resp, err)
+	resp := bb.peek("/automation?org="+org.ID, nil)
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("bob's visit: %d", resp.StatusCode)
 	}
-	resp, err = noFollow.Get(resp.Header.Get("Location")) // the authorization server
-	if err != nil || resp.StatusCode != http.StatusSeeOther {
-		t.Fatalf("authorize: %v %v", resp, err)
+	resp = bb.peek(resp.Header.Get("Location"), nil) // the authorization server
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("authorize: %d", resp.StatusCode)
 	}
 	callback := resp.Header.Get("Location")
 	cu, _ := url.Parse(callback)

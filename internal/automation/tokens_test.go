@@ -350,3 +350,16 @@ func TestOwnerRemovalWithoutFeed(t *testing.T) {
 		t.Fatalf("use after the owner left: %v", err)
 	}
 }
+
+// The Org-scoped token's grant is org-bound at the authorization server
+// (token_kind=org): it belongs to the organization, not to its creator.
+func TestOrgTokenGrantIsOrgBound(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	_, admin, ten, _ := e.issueTokens()
+	u, _ := e.token(ten.ID, store.TokenUser, admin.ID)
+	o, _ := e.token(ten.ID, store.TokenOrg, "")
+	if e.grantOf(u).OrgBound || !e.grantOf(o).OrgBound {
+		t.Fatalf("OrgBound: user grant %v, org grant %v; want false, true", e.grantOf(u).OrgBound, e.grantOf(o).OrgBound)
+	}
+}

@@ -110,7 +110,7 @@ func (c Config) Validate() error {
 		}
 	}
 	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
-		errs = append(errs, fmt.Errorf("--addr %q: %v", c.Addr, err))
+		errs = append(errs, fmt.Errorf("--addr %q: %w", c.Addr, err))
 	}
 	if c.Issuer != "" {
 		u, err := url.Parse(c.Issuer)

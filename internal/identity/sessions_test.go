@@ -121,11 +121,11 @@ func TestSessionCookies(t *testing.T) {
 			t.Errorf("%s: CookieName %q", tc.issuer, s.CookieName())
 		}
 		w := httptest.NewRecorder()
-		if err := s.Login(w, httptest.NewRequest("POST", "/login", nil), e.admin); err != nil {
+		if err := s.Login(w, httptest.NewRequest(http.MethodPost, "/login", nil), e.admin); err != nil {
 			t.Fatal(err)
 		}
 		w2 := httptest.NewRecorder()
-		s.CSRFToken(w2, httptest.NewRequest("GET", "/login", nil))
+		s.CSRFToken(w2, httptest.NewRequest(http.MethodGet, "/login", nil))
 		for _, c := range []*http.Cookie{setCookie(w.Result(), tc.session), setCookie(w2.Result(), tc.csrf)} {
 			if c == nil {
 				t.Fatalf("%s: cookie missing: %v %v", tc.issuer, w.Result().Cookies(), w2.Result().Cookies())
@@ -152,7 +152,7 @@ func TestCSRF(t *testing.T) {
 	// Anonymous: a double-submit cookie, the same value on one response
 	// even when asked twice.
 	w := httptest.NewRecorder()
-	r := httptest.NewRequest("GET", "/login", nil)
+	r := httptest.NewRequest(http.MethodGet, "/login", nil)
 	tok := s.CSRFToken(w, r)
 	if tok2 := s.CSRFToken(w, r); tok2 != tok {
 		t.Errorf("second token on one response %q != %q", tok2, tok)
@@ -170,7 +170,7 @@ func TestCSRF(t *testing.T) {
 		if field != "" {
 			form.Set("csrf_token", field)
 		}
-		r := httptest.NewRequest("POST", "/x", strings.NewReader(form.Encode()))
+		r := httptest.NewRequest(http.MethodPost, "/x", strings.NewReader(form.Encode()))
 		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		if header != "" {
 			r.Header.Set("X-CSRF-Token", header)
@@ -183,11 +183,11 @@ func TestCSRF(t *testing.T) {
 
 	// A logged-in session: the token is derived from the session id.
 	lw := httptest.NewRecorder()
-	if err := s.Login(lw, httptest.NewRequest("POST", "/login", nil), e.admin); err != nil {
+	if err := s.Login(lw, httptest.NewRequest(http.MethodPost, "/login", nil), e.admin); err != nil {
 		t.Fatal(err)
 	}
 	sess := setCookie(lw.Result(), "grantflow_session")
-	sr := httptest.NewRequest("GET", "/", nil)
+	sr := httptest.NewRequest(http.MethodGet, "/", nil)
 	sr.AddCookie(sess)
 	sw := httptest.NewRecorder()
 	stok := s.CSRFToken(sw, sr)
@@ -195,7 +195,7 @@ func TestCSRF(t *testing.T) {
 		t.Error("a logged-in CSRFToken set a cookie")
 	}
 	other := httptest.NewRecorder()
-	_ = s.Login(other, httptest.NewRequest("POST", "/login", nil), e.admin)
+	_ = s.Login(other, httptest.NewRequest(http.MethodPost, "/login", nil), e.admin)
 	otherSess := setCookie(other.Result(), "grantflow_session")
 
 	tests := []struct {
@@ -223,7 +223,7 @@ func TestCSRF(t *testing.T) {
 	}
 
 	// A JSON API call: the header counts and the body stays readable.
-	jr := httptest.NewRequest("POST", "/api/x", strings.NewReader(`{"name":"x"}`))
+	jr := httptest.NewRequest(http.MethodPost, "/api/x", strings.NewReader(`{"name":"x"}`))
 	jr.Header.Set("Content-Type", "application/json")
 	jr.Header.Set("X-CSRF-Token", stok)
 	jr.AddCookie(sess)
@@ -240,10 +240,10 @@ func TestLoginRotatesSession(t *testing.T) {
 	e := newEnv(t)
 	s := e.sessions
 	w := httptest.NewRecorder()
-	_ = s.Login(w, httptest.NewRequest("POST", "/login", nil), e.admin)
+	_ = s.Login(w, httptest.NewRequest(http.MethodPost, "/login", nil), e.admin)
 	first := setCookie(w.Result(), "grantflow_session")
 
-	r := httptest.NewRequest("POST", "/login", nil)
+	r := httptest.NewRequest(http.MethodPost, "/login", nil)
 	r.AddCookie(first)
 	w2 := httptest.NewRecorder()
 	if err := s.Login(w2, r, e.admin); err != nil {
@@ -266,7 +266,7 @@ func TestSessionsCleanup(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	for range 3 {
-		_ = e.sessions.Login(httptest.NewRecorder(), httptest.NewRequest("POST", "/login", nil), e.admin)
+		_ = e.sessions.Login(httptest.NewRecorder(), httptest.NewRequest(http.MethodPost, "/login", nil), e.admin)
 	}
 	if n, err := e.sessions.Cleanup(context.Background()); err != nil || n != 0 {
 		t.Fatalf("cleanup of fresh sessions: %d, %v", n, err)

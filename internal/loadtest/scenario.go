@@ -35,12 +35,10 @@ type Params struct {
 type fixture struct {
 	base     string
 	orgID    string
-	app      registry.CreateParams
 	clientID string
 	secret   string
 	rsID     string // a resource server, for introspection
 	rsSecret string
-	mu       sync.Mutex
 	refresh  []string // current refresh token per family
 	access   []string // an access token per family
 	srv      *server.Server
@@ -68,7 +66,12 @@ func Run(ctx context.Context, p Params, out io.Writer) ([]Result, error) {
 	defer cancel()
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(sctx, ln) }()
-	defer func() { cancel(); <-errc }()
+	defer func() {
+		cancel()
+		if err := <-errc; err != nil {
+			p.Logger.Warn("load test server", "err", err)
+		}
+	}()
 
 	f := &fixture{base: "http://" + cfg.Addr, srv: srv}
 	if err := f.prepare(ctx, p); err != nil {

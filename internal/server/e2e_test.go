@@ -42,11 +42,11 @@ func TestIntegrationDeveloperFlow(t *testing.T) {
 	b := e.browser()
 	state := "st-" + t.Name()
 	authURL := conf.AuthCodeURL(state)
-	resp, page := get(t, b, authURL)
+	resp, _ := get(t, b, authURL)
 	if resp.Request.URL.Path != "/login" {
 		t.Fatalf("not sent to login first: %s", resp.Request.URL)
 	}
-	resp, page = e.login(b, e.email, e.passwd, resp.Request.URL.Query().Get("return_to"))
+	resp, page := e.login(b, e.email, e.passwd, resp.Request.URL.Query().Get("return_to"))
 	if resp.Request.URL.Path != "/oauth/authorize" || !strings.Contains(page, "Network Insights") || !strings.Contains(page, "Acme") {
 		t.Fatalf("after login: %s\n%s", resp.Request.URL, page)
 	}

@@ -87,7 +87,6 @@ func (e *env) browser() *http.Client {
 }
 
 var (
-	csrfRe   = regexp.MustCompile(`name="csrf_token" value="([^"]+)"`)
 	hiddenRe = regexp.MustCompile(`<input type="hidden" name="([^"]+)" value="([^"]*)">`)
 )
 

@@ -200,7 +200,7 @@ func TestRecover(t *testing.T) {
 		t.Errorf("want a panic log and a 500 request log, got:\n%s", logs)
 	}
 	// The server survives.
-	if resp, _ := get(t, srv, "GET", "/callback", nil); resp.StatusCode != 200 {
+	if resp, _ := get(t, srv, "GET", "/callback", nil); resp.StatusCode != http.StatusOK {
 		t.Errorf("after panic: status %d", resp.StatusCode)
 	}
 }
@@ -275,7 +275,7 @@ func TestChainOrder(t *testing.T) {
 		}
 	}
 	h := web.Chain(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { order = append(order, "handler") }), mw("a"), mw("b"))
-	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/", nil))
+	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/", nil))
 	if got := strings.Join(order, ","); got != "a,b,handler" {
 		t.Errorf("order %s, want a,b,handler", got)
 	}

@@ -39,6 +39,7 @@ func (s *Service) ensureClient(ctx context.Context) error {
 
 func (s *Service) ensureClientLocked(ctx context.Context) error {
 	redirect := s.cfg.RedirectURI()
+	s.creds = cachedCreds{} // the registration may change below
 	for range 3 {
 		row, err := s.auto.GetAutomationClient(ctx, clientRow)
 		if err == nil {

@@ -146,6 +146,10 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, acct store.Accoun
 		h.message(w, r, acct, http.StatusForbidden, "Not allowed", "Your role in this tenant does not allow that.", "/automation")
 		return
 	}
+	if errors.Is(err, ErrInvalid) {
+		h.message(w, r, acct, http.StatusBadRequest, "Not possible", plain(err)+".", "/automation")
+		return
+	}
 	h.lg.ErrorContext(r.Context(), "automation request failed", "err", err)
 	h.message(w, r, acct, http.StatusInternalServerError, "Something went wrong", "Something went wrong on our side. Try again in a moment.", "/automation")
 }
@@ -215,7 +219,7 @@ func (h *Handler) home(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, acct, err)
 		return
 	}
-	if r.URL.Query().Get("auto") != "0" && !h.svc.cfg.External() {
+	if t.Meraki && r.URL.Query().Get("auto") != "0" && !h.svc.cfg.External() {
 		if kind := h.svc.pending(r, t, acct, m.Access, role); kind != "" {
 			if u, err := h.svc.AuthorizeURL(ctx, acct, t, kind); err == nil {
 				w.Header().Set("Cache-Control", "no-store")

@@ -29,9 +29,10 @@ const (
 var ErrForbidden = errors.New("automation: not allowed")
 
 // EnsureTenant returns orgID's tenant, creating it if there is none
-// (implicitly on a first visit, or by the CLI and the JSON API). Asking for
-// a Meraki tenant sets the flag on an existing one. A Meraki tenant gets
-// its Current Org target at once, with trigger as the reason.
+// (implicitly on a first visit, or by the CLI and the JSON API). Creating a
+// Meraki tenant with the CLI or the API sets the flag on an existing one.
+// A Meraki tenant gets its Current Org target at once, with trigger as the
+// reason.
 func (s *Service) EnsureTenant(ctx context.Context, orgID string, meraki bool, trigger, actor string) (store.Tenant, error) {
 	t, err := s.auto.GetTenantByOrg(ctx, orgID)
 	if errors.Is(err, store.ErrNotFound) {
@@ -48,7 +49,9 @@ func (s *Service) EnsureTenant(ctx context.Context, orgID string, meraki bool, t
 	if err != nil {
 		return store.Tenant{}, fmt.Errorf("automation: tenant of organization %s: %w", orgID, err)
 	}
-	if meraki && !t.Meraki {
+	// Opening Automation creates a Meraki tenant but leaves the flag of one
+	// an operator made without it; creating with the flag sets it.
+	if meraki && !t.Meraki && trigger != TriggerFirstVisit {
 		if err := s.auto.SetTenantMeraki(ctx, t.ID, true); err != nil {
 			return store.Tenant{}, err
 		}

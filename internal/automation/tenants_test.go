@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -197,5 +198,36 @@ func TestSyncUpdatesTargets(t *testing.T) {
 	if len(evs) != 1 || evs[0].Details["metadata_version_from"] != "next-catalog" || evs[0].Details["metadata_version_to"] != before.MetadataVersion ||
 		evs[0].Details["host_from"] != "api.meraki.com" {
 		t.Fatalf("audit: %+v", evs)
+	}
+}
+
+// A tenant an operator made without the Meraki flag stays so when someone
+// opens Automation: no target, no Meraki tokens.
+func TestNonMerakiTenant(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	org := e.newOrg("Acme")
+	admin := e.newAdmin(org.ID, "a@example.com", store.AccessFull)
+	ten, err := e.svc.EnsureTenant(e.ctx, org.ID, false, automation.TriggerTenantCreated, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := e.login("a@example.com")
+	_, page := b.get("/automation")
+	if len(b.visited) != 0 || !strings.Contains(page, "has no Meraki target") {
+		t.Fatalf("visited %v\n%s", b.visited, page)
+	}
+	if got := e.tenant(org.ID); got.Meraki || len(e.targets(ten.ID)) != 0 {
+		t.Fatalf("the visit made it a Meraki tenant: %+v", got)
+	}
+	if _, ok := e.token(ten.ID, store.TokenUser, admin.ID); ok {
+		t.Fatal("tokens for a non-Meraki tenant")
+	}
+	if res, _ := e.svc.Sync(e.ctx); res.Created != 0 {
+		t.Fatal("the sync gave a non-Meraki tenant a target")
+	}
+	status, body := b.api("POST", "/api/automation/tenants/"+ten.ID+"/test", map[string]string{"token": "user"})
+	if status != http.StatusBadRequest || !strings.Contains(string(body), "not a Meraki tenant") {
+		t.Fatalf("test connection: %d %s", status, body)
 	}
 }

@@ -307,16 +307,13 @@ func (s *Service) TestConnection(ctx context.Context, acct store.Account, t stor
 	return s.testConnection(ctx, t, Ref(t, kind, acct))
 }
 
-// TestConnectionAs is TestConnection for the CLI: the operator names the
-// person (whose user token is used) or the org token.
-func (s *Service) TestConnectionAs(ctx context.Context, t store.Tenant, ref keeper.Ref) (TestResult, error) {
-	return s.testConnection(ctx, t, ref)
-}
-
 func (s *Service) testConnection(ctx context.Context, t store.Tenant, ref keeper.Ref) (res TestResult, err error) {
 	tg, err := s.auto.GetTargetByName(ctx, t.ID, TargetName)
+	if errors.Is(err, store.ErrNotFound) {
+		return TestResult{}, fmt.Errorf("%w: the tenant has no %s target (it is not a Meraki tenant)", ErrInvalid, TargetName)
+	}
 	if err != nil {
-		return TestResult{}, fmt.Errorf("automation: the tenant has no %s target: %w", TargetName, err)
+		return TestResult{}, err
 	}
 	res = TestResult{Kind: ref.Kind, URL: TargetURL(tg) + "/organizations/" + url.PathEscape(t.OrgID)}
 	start := time.Now()

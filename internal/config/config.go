@@ -147,8 +147,8 @@ func (c Config) Validate() error {
 			errs = append(errs, fmt.Errorf("%s %q must be an http(s) URL", name, v))
 		}
 	}
-	if c.MerakiAuthURL != "" && (c.MerakiClientID == "" || c.MerakiClientSecret == "") {
-		errs = append(errs, errors.New("--meraki-auth-url needs --meraki-client-id and --meraki-client-secret"))
+	if c.MerakiAuthURL != "" && (c.MerakiClientID == "" || c.MerakiClientSecret == "" || c.MerakiAPIURL == "") {
+		errs = append(errs, errors.New("--meraki-auth-url needs --meraki-api-url, --meraki-client-id and --meraki-client-secret"))
 	}
 	return errors.Join(errs...)
 }

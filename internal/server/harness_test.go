@@ -21,6 +21,11 @@ import (
 	"github.com/grantflow/grantflow/internal/store/storetest"
 )
 
+// testAutomationKey is the Automation vault key of every test server (the
+// replicas of one test must share it); without one a server on PostgreSQL
+// would keep a key file in the working directory.
+const testAutomationKey = "Z3JhbnRmbG93LXRlc3Qta2V5LTMyLWJ5dGVzLWxvbmc="
+
 // env is one running grantflow server on a real store and a real listener.
 type env struct {
 	t      *testing.T
@@ -46,6 +51,7 @@ func startServer(t *testing.T, st *sqlstore.Store) *env {
 	cfg := config.Default()
 	cfg.Addr = ln.Addr().String()
 	cfg.RateLimitOrg, cfg.RateLimitIP = 0, 0
+	cfg.AutomationKey = testAutomationKey
 	lg := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
 	ctx := context.Background()
 	srv, err := server.New(ctx, cfg, st, lg, server.Options{})

@@ -53,6 +53,7 @@ func serveChild(dbURL string) int {
 	cfg := config.Default()
 	cfg.Addr = ln.Addr().String()
 	cfg.RateLimitOrg, cfg.RateLimitIP = 0, 0
+	cfg.AutomationKey = testAutomationKey
 	srv, err := server.New(ctx, cfg, st, lg, server.Options{})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)

@@ -117,6 +117,17 @@ type Rotation struct {
 	Issue *TokenPair
 }
 
+// FastRotateParams are the arguments of [Grants.RotateRefreshFast].
+type FastRotateParams struct {
+	OldHash         string
+	ClientID        string
+	Now             time.Time
+	IdleAfter       time.Time
+	RefreshHash     string
+	AccessHash      string
+	AccessExpiresAt time.Time
+}
+
 // OrgIntegration summarises one client's live grants in one organization.
 type OrgIntegration struct {
 	Client     Client
@@ -139,6 +150,14 @@ type Grants interface {
 	// transaction. If decide returns an error, revocations in the verdict are
 	// still committed and the error is returned. ErrNotFound for an unknown hash.
 	RotateRefresh(ctx context.Context, hash string, now time.Time, decide func(RefreshState) (Rotation, error)) (RefreshState, error)
+	// RotateRefreshFast is the common case of a refresh in one round trip:
+	// the presented token is its grant's current one, unrevoked, the grant
+	// is live, belongs to p.ClientID and was used at or after p.IdleAfter.
+	// Then the token is rotated to p.RefreshHash, an access token with the
+	// grant's scopes is issued, and the grant is returned with ok. Otherwise
+	// nothing changes, ok is false, and the caller takes [Grants.RotateRefresh],
+	// which decides what the unusual case means (reuse, grace, idle...).
+	RotateRefreshFast(ctx context.Context, p FastRotateParams) (g Grant, ok bool, err error)
 	GetRefreshToken(ctx context.Context, hash string) (RefreshToken, Grant, error)
 	// GetAccessToken returns the token and its grant.
 	GetAccessToken(ctx context.Context, hash string) (AccessToken, Grant, error)

@@ -40,6 +40,15 @@ func (g *RefreshToken) Exchange(ctx context.Context, req Request) (Issued, error
 		return Issued{}, fmt.Errorf("malformed refresh token: %w", oauth.ErrInvalidGrant)
 	}
 
+	if req.Scopes == nil {
+		// The common case in one round trip; anything unusual (reuse,
+		// grace, idle, revoked, another client's token) declines and takes
+		// the full path below, which decides what it means.
+		if out, ok, err := g.fast(ctx, req, raw); err != nil || ok {
+			return out, err
+		}
+	}
+
 	var (
 		out     Issued
 		outcome string // what decide concluded, for the side effects below
@@ -124,4 +133,19 @@ func inGrace(req Request, s store.RefreshState) bool {
 	return grace > 0 &&
 		req.Now.Sub(s.Token.RotatedAt) <= grace &&
 		s.Child != nil && s.Child.RotatedAt.IsZero()
+}
+
+// fast tries [store.Grants.RotateRefreshFast].
+func (g *RefreshToken) fast(ctx context.Context, req Request, raw string) (Issued, bool, error) {
+	refresh, refreshHash := oauth.NewRefreshToken()
+	access, accessHash := oauth.NewAccessToken()
+	exp := req.Now.Add(g.env.AccessTTL)
+	gr, ok, err := g.env.Grants.RotateRefreshFast(ctx, store.FastRotateParams{
+		OldHash: oauth.Hash(raw), ClientID: req.Client.ID, Now: req.Now, IdleAfter: req.Now.Add(-g.env.RefreshIdle),
+		RefreshHash: refreshHash, AccessHash: accessHash, AccessExpiresAt: exp,
+	})
+	if err != nil || !ok {
+		return Issued{}, false, err
+	}
+	return Issued{Grant: gr, AccessToken: access, RefreshToken: refresh, ExpiresAt: exp, Scopes: gr.Scopes, Action: "token.refreshed"}, true, nil
 }

@@ -16,6 +16,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 	t.Run("Clients", func(t *testing.T) { t.Parallel(); testClients(t, newStore(t)) })
 	t.Run("Codes", func(t *testing.T) { t.Parallel(); testCodes(t, newStore(t)) })
 	t.Run("Rotation", func(t *testing.T) { t.Parallel(); testRotation(t, newStore(t)) })
+	t.Run("FastRotation", func(t *testing.T) { t.Parallel(); testFastRotation(t, newStore(t)) })
 	t.Run("ConcurrentRotation", func(t *testing.T) { t.Parallel(); testConcurrentRotation(t, newStore(t)) })
 	t.Run("Revocation", func(t *testing.T) { t.Parallel(); testRevocation(t, newStore(t)) })
 	t.Run("Cleanup", func(t *testing.T) { t.Parallel(); testCleanup(t, newStore(t)) })

@@ -384,3 +384,86 @@ func testCleanup(t *testing.T, s store.Store) {
 		t.Fatal("PruneChanges deleted nothing")
 	}
 }
+
+func fastParams(old, next, client string, now time.Time) store.FastRotateParams {
+	return store.FastRotateParams{OldHash: old, ClientID: client, Now: now, IdleAfter: now.Add(-90 * 24 * time.Hour),
+		RefreshHash: next, AccessHash: "a-" + next, AccessExpiresAt: now.Add(time.Hour)}
+}
+
+func testFastRotation(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	seedOrgAccount(t, s, "1", "acc", store.AccessFull)
+	gs := s.Grants()
+	gid := issue(t, s, "cid", "1", "acc", "f")
+	t1 := t0.Add(time.Hour)
+	g, ok, err := gs.RotateRefreshFast(ctx, fastParams("r-f", "r-f2", "cid", t1))
+	must(t, err)
+	if !ok || g.ID != gid || !g.LastUsedAt.Equal(t1) || g.AccountID != "acc" || len(g.Scopes) != 2 {
+		t.Fatalf("fast rotation = %+v, %v", g, ok)
+	}
+	if old, _, _ := gs.GetRefreshToken(ctx, "r-f"); old.ChildHash != "r-f2" || !old.RotatedAt.Equal(t1) {
+		t.Fatalf("old token after fast rotation: %+v", old)
+	}
+	if a, _, err := gs.GetAccessToken(ctx, "a-r-f2"); err != nil || a.OrgID != "1" || a.RefreshHash != "r-f2" || !a.ExpiresAt.Equal(t1.Add(time.Hour)) || len(a.Scopes) != 2 {
+		t.Fatalf("new access token: %+v %v", a, err)
+	}
+	// Every unusual case declines and changes nothing.
+	for name, p := range map[string]store.FastRotateParams{
+		"rotated":      fastParams("r-f", "r-x1", "cid", t1),
+		"wrong client": fastParams("r-f2", "r-x2", "other", t1),
+		"idle": func() store.FastRotateParams {
+			p := fastParams("r-f2", "r-x3", "cid", t1)
+			p.IdleAfter = t1.Add(time.Second)
+			return p
+		}(),
+		"unknown": fastParams("nope", "r-x4", "cid", t1),
+	} {
+		if _, ok, err := gs.RotateRefreshFast(ctx, p); ok || err != nil {
+			t.Fatalf("%s: ok=%v err=%v", name, ok, err)
+		}
+		if _, _, err := gs.GetRefreshToken(ctx, p.RefreshHash); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("%s: a token was issued", name)
+		}
+	}
+	if cur, _, _ := gs.GetRefreshToken(ctx, "r-f2"); !cur.RotatedAt.IsZero() {
+		t.Fatalf("declined rotation changed the current token: %+v", cur)
+	}
+	must(t, gs.RevokeGrant(ctx, gid, "test", t1))
+	if _, ok, err := gs.RotateRefreshFast(ctx, fastParams("r-f2", "r-x5", "cid", t1)); ok || err != nil {
+		t.Fatalf("revoked grant: ok=%v err=%v", ok, err)
+	}
+
+	// Fast and full paths racing on one token: exactly one rotation wins,
+	// and no deadlock.
+	issue(t, s, "cid", "1", "acc", "race")
+	const n = 16
+	var wins, refused atomic.Int32
+	var wg sync.WaitGroup
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			next := fmt.Sprintf("r-race-%d", i)
+			if i%2 == 0 {
+				if _, ok, err := gs.RotateRefreshFast(ctx, fastParams("r-race", next, "cid", t1)); err != nil {
+					t.Errorf("fast: %v", err)
+				} else if ok {
+					wins.Add(1)
+					return
+				}
+			}
+			switch err := rotate(s, "r-race", next, t1); {
+			case err == nil:
+				wins.Add(1)
+			case errors.Is(err, errReuse), errors.Is(err, errRevoked):
+				refused.Add(1)
+			default:
+				t.Errorf("rotate: %v", err)
+			}
+		}()
+	}
+	wg.Wait()
+	if wins.Load() != 1 {
+		t.Fatalf("%d rotations of one token succeeded, want 1 (%d refused)", wins.Load(), refused.Load())
+	}
+}

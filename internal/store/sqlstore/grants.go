@@ -117,18 +117,20 @@ func (g grants) RotateRefresh(ctx context.Context, hash string, now time.Time, d
 		if err != nil {
 			return notFound(err)
 		}
-		st.Grant, err = scanGrant(tx.QueryRowContext(ctx, `SELECT `+grantCols+` FROM grants WHERE id = $1`+g.s.forUpdate, st.Token.GrantID))
-		if err != nil {
-			return notFound(err)
-		}
+		// Locks are taken token, child, grant: the order of
+		// RotateRefreshFast (token, grant), so the paths cannot deadlock.
 		if st.Token.ChildHash != "" {
-			child, err := scanRefresh(tx.QueryRowContext(ctx, `SELECT `+refreshCols+` FROM refresh_tokens WHERE hash = $1`, st.Token.ChildHash))
+			child, err := scanRefresh(tx.QueryRowContext(ctx, `SELECT `+refreshCols+` FROM refresh_tokens WHERE hash = $1`+g.s.forUpdate, st.Token.ChildHash))
 			if err != nil && !errors.Is(err, sql.ErrNoRows) {
 				return err
 			}
 			if err == nil {
 				st.Child = &child
 			}
+		}
+		st.Grant, err = scanGrant(tx.QueryRowContext(ctx, `SELECT `+grantCols+` FROM grants WHERE id = $1`+g.s.forUpdate, st.Token.GrantID))
+		if err != nil {
+			return notFound(err)
 		}
 		rot, derr := decide(st)
 		changed := false

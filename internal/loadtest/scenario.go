@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/grantflow/grantflow/internal/authz/oauth"
+	"github.com/grantflow/grantflow/internal/automation/vault"
 	"github.com/grantflow/grantflow/internal/config"
 	"github.com/grantflow/grantflow/internal/registry"
 	"github.com/grantflow/grantflow/internal/server"
@@ -58,6 +59,9 @@ func Run(ctx context.Context, p Params, out io.Writer) ([]Result, error) {
 	cfg := config.Default()
 	cfg.Addr = ln.Addr().String()
 	cfg.RateLimitOrg, cfg.RateLimitIP = 0, 0
+	// Automation's tokens are not measured here; a throwaway vault key keeps
+	// the run from leaving a key file behind.
+	cfg.AutomationKey = vault.NewKey()
 	srv, err := server.New(ctx, cfg, p.Store, p.Logger, server.Options{})
 	if err != nil {
 		return nil, err

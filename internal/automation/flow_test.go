@@ -101,3 +101,35 @@ func TestFirstVisitIssuesBothTokensSilently(t *testing.T) {
 		t.Error("second visit replaced the user token")
 	}
 }
+
+// Automation works on one organization at a time: ?org=ID, by default the
+// first of the account's; a visitor who is not logged in logs in first.
+func TestOrganizationChoice(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	a, z := e.newOrg("Alpha"), e.newOrg("Zulu")
+	e.newAdmin(a.ID, "a@example.com", store.AccessFull)
+	e.newAdmin(z.ID, "a@example.com", store.AccessReadOnly)
+
+	anon := e.browser()
+	anon.c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	if resp, _ := anon.get("/automation?org=" + z.ID); resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/login?return_to=%2Fautomation%3Forg%3D"+z.ID {
+		t.Fatalf("anonymous: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+	}
+
+	b := e.login("a@example.com")
+	_, page := b.get("/automation")
+	if _, err := e.st.Automation().GetTenantByOrg(e.ctx, z.ID); err == nil {
+		t.Fatal("the default visit opened the second organization")
+	}
+	if e.tenant(a.ID).ID == "" || !strings.Contains(page, `<a href="/automation?org=`+z.ID+`">Zulu</a>`) {
+		t.Fatalf("page:\n%s", page)
+	}
+	_, page = b.get("/automation?org=" + z.ID)
+	if !strings.Contains(page, "your role: <strong>viewer</strong>") {
+		t.Fatalf("Zulu page:\n%s", page)
+	}
+	if _, ok := e.token(e.tenant(z.ID).ID, store.TokenUser, e.mustAccount("a@example.com").ID); !ok {
+		t.Fatal("no user token in the second organization")
+	}
+}

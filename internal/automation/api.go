@@ -29,14 +29,19 @@ func (h *Handler) apiAccount(w http.ResponseWriter, r *http.Request) (store.Acco
 	return acct, true
 }
 
-// apiTenant loads {id} if acct administers its organization.
-func (h *Handler) apiTenant(w http.ResponseWriter, r *http.Request, acct store.Account) (store.Tenant, store.Role, bool) {
+// apiTenant is the start of every call on /api/automation/tenants/{id}:
+// the caller (see apiAccount) and tenant {id} if the caller administers its
+// organization; one they do not administer answers 404, as one that does
+// not exist, so that ids cannot be probed.
+func (h *Handler) apiTenant(w http.ResponseWriter, r *http.Request) (store.Account, store.Tenant, bool) {
+	acct, ok := h.apiAccount(w, r)
+	if !ok {
+		return acct, store.Tenant{}, false
+	}
 	t, err := h.svc.auto.GetTenant(r.Context(), r.PathValue("id"))
 	if err == nil {
-		var role store.Role
-		_, role, err = h.svc.RoleOf(r.Context(), t, acct.ID)
-		if err == nil {
-			return t, role, true
+		if _, _, err = h.svc.RoleOf(r.Context(), t, acct.ID); err == nil {
+			return acct, t, true
 		}
 	}
 	if errors.Is(err, store.ErrNotFound) || errors.Is(err, ErrForbidden) {
@@ -44,7 +49,7 @@ func (h *Handler) apiTenant(w http.ResponseWriter, r *http.Request, acct store.A
 	} else {
 		h.apiFail(w, r, err)
 	}
-	return t, "", false
+	return acct, t, false
 }
 
 func (h *Handler) apiFail(w http.ResponseWriter, r *http.Request, err error) {
@@ -151,11 +156,7 @@ func (h *Handler) apiCreate(w http.ResponseWriter, r *http.Request) {
 
 // apiGet is GET /api/automation/tenants/{id}.
 func (h *Handler) apiGet(w http.ResponseWriter, r *http.Request) {
-	acct, ok := h.apiAccount(w, r)
-	if !ok {
-		return
-	}
-	t, _, ok := h.apiTenant(w, r, acct)
+	acct, t, ok := h.apiTenant(w, r)
 	if !ok {
 		return
 	}
@@ -169,11 +170,7 @@ func (h *Handler) apiGet(w http.ResponseWriter, r *http.Request) {
 
 // apiTest is POST /api/automation/tenants/{id}/test {"token": "user"|"org"}.
 func (h *Handler) apiTest(w http.ResponseWriter, r *http.Request) {
-	acct, ok := h.apiAccount(w, r)
-	if !ok {
-		return
-	}
-	t, _, ok := h.apiTenant(w, r, acct)
+	acct, t, ok := h.apiTenant(w, r)
 	if !ok {
 		return
 	}
@@ -199,11 +196,7 @@ func (h *Handler) apiTest(w http.ResponseWriter, r *http.Request) {
 // apiDeleteToken is DELETE /api/automation/tenants/{id}/tokens/{kind}: the
 // caller's own User token, or (tenant_admin) the Org-scoped token.
 func (h *Handler) apiDeleteToken(w http.ResponseWriter, r *http.Request) {
-	acct, ok := h.apiAccount(w, r)
-	if !ok {
-		return
-	}
-	t, _, ok := h.apiTenant(w, r, acct)
+	acct, t, ok := h.apiTenant(w, r)
 	if !ok {
 		return
 	}
@@ -229,11 +222,7 @@ type memberJSON struct {
 
 // apiRoles is GET /api/automation/tenants/{id}/roles.
 func (h *Handler) apiRoles(w http.ResponseWriter, r *http.Request) {
-	acct, ok := h.apiAccount(w, r)
-	if !ok {
-		return
-	}
-	t, _, ok := h.apiTenant(w, r, acct)
+	_, t, ok := h.apiTenant(w, r)
 	if !ok {
 		return
 	}
@@ -251,11 +240,7 @@ func (h *Handler) apiRoles(w http.ResponseWriter, r *http.Request) {
 
 // apiSetRole is PUT /api/automation/tenants/{id}/roles/{accountID} {"role"}.
 func (h *Handler) apiSetRole(w http.ResponseWriter, r *http.Request) {
-	acct, ok := h.apiAccount(w, r)
-	if !ok {
-		return
-	}
-	t, _, ok := h.apiTenant(w, r, acct)
+	acct, t, ok := h.apiTenant(w, r)
 	if !ok {
 		return
 	}

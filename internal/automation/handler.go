@@ -366,11 +366,26 @@ func parseKind(s string) (store.TokenKind, bool) {
 	return "", false
 }
 
-// tenantFor resolves the request's organization to its tenant.
-func (h *Handler) tenantFor(w http.ResponseWriter, r *http.Request, acct store.Account) ([]store.OrgMembership, store.OrgMembership, store.Tenant, bool) {
+// tenantReq is what the pages acting on the request's tenant start from.
+type tenantReq struct {
+	acct store.Account
+	ms   []store.OrgMembership
+	m    store.OrgMembership
+	t    store.Tenant
+}
+
+// tenantFor is the start of every page that acts on an existing tenant:
+// the logged-in account (see account), its organization (see orgFor) and
+// that organization's tenant. A tenant not created yet sends the browser
+// to /automation, which creates it.
+func (h *Handler) tenantFor(w http.ResponseWriter, r *http.Request) (tenantReq, bool) {
+	acct, ok := h.account(w, r)
+	if !ok {
+		return tenantReq{}, false
+	}
 	ms, m, ok := h.orgFor(w, r, acct)
 	if !ok {
-		return nil, m, store.Tenant{}, false
+		return tenantReq{}, false
 	}
 	t, err := h.svc.auto.GetTenantByOrg(r.Context(), m.OrgID)
 	if err != nil {
@@ -379,29 +394,42 @@ func (h *Handler) tenantFor(w http.ResponseWriter, r *http.Request, acct store.A
 		} else {
 			h.fail(w, r, acct, err)
 		}
-		return nil, m, t, false
+		return tenantReq{}, false
 	}
-	return ms, m, t, true
+	return tenantReq{acct: acct, ms: ms, m: m, t: t}, true
+}
+
+// tokenKind reads the token kind a page acts on: the form's kind, or with
+// inPath the {kind} of the path, where an unknown kind is a page that does
+// not exist (404) rather than a bad form (400).
+func (h *Handler) tokenKind(w http.ResponseWriter, r *http.Request, acct store.Account, inPath bool) (store.TokenKind, bool) {
+	var raw, title string
+	var status int
+	if inPath {
+		raw, status, title = r.PathValue("kind"), http.StatusNotFound, "Not found"
+	} else {
+		raw, status, title = r.PostFormValue("kind"), http.StatusBadRequest, "Bad request"
+	}
+	kind, ok := parseKind(raw)
+	if !ok {
+		h.message(w, r, acct, status, title, "Unknown token kind.", "/automation")
+	}
+	return kind, ok
 }
 
 // connect is POST /automation/connect: the "Connect" (or re-issue) button.
 func (h *Handler) connect(w http.ResponseWriter, r *http.Request) {
-	acct, ok := h.account(w, r)
+	q, ok := h.tenantFor(w, r)
 	if !ok {
 		return
 	}
-	_, _, t, ok := h.tenantFor(w, r, acct)
+	kind, ok := h.tokenKind(w, r, q.acct, false)
 	if !ok {
 		return
 	}
-	kind, ok := parseKind(r.PostFormValue("kind"))
-	if !ok {
-		h.message(w, r, acct, http.StatusBadRequest, "Bad request", "Unknown token kind.", "/automation")
-		return
-	}
-	u, err := h.svc.AuthorizeURL(r.Context(), acct, t, kind)
+	u, err := h.svc.AuthorizeURL(r.Context(), q.acct, q.t, kind)
 	if err != nil {
-		h.fail(w, r, acct, err)
+		h.fail(w, r, q.acct, err)
 		return
 	}
 	http.Redirect(w, r, u, http.StatusSeeOther)
@@ -409,26 +437,21 @@ func (h *Handler) connect(w http.ResponseWriter, r *http.Request) {
 
 // test is POST /automation/test: "Test connection".
 func (h *Handler) test(w http.ResponseWriter, r *http.Request) {
-	acct, ok := h.account(w, r)
+	q, ok := h.tenantFor(w, r)
 	if !ok {
 		return
 	}
-	ms, m, t, ok := h.tenantFor(w, r, acct)
+	kind, ok := h.tokenKind(w, r, q.acct, false)
 	if !ok {
 		return
 	}
-	kind, ok := parseKind(r.PostFormValue("kind"))
-	if !ok {
-		h.message(w, r, acct, http.StatusBadRequest, "Bad request", "Unknown token kind.", "/automation")
-		return
-	}
-	res, err := h.svc.TestConnection(r.Context(), acct, t, kind)
+	res, err := h.svc.TestConnection(r.Context(), q.acct, q.t, kind)
 	if err != nil {
-		h.fail(w, r, acct, err)
+		h.fail(w, r, q.acct, err)
 		return
 	}
-	_, role, _ := h.svc.RoleOf(r.Context(), t, acct.ID)
-	h.renderHome(w, r, acct, ms, m, t, role, &res)
+	_, role, _ := h.svc.RoleOf(r.Context(), q.t, q.acct.ID)
+	h.renderHome(w, r, q.acct, q.ms, q.m, q.t, role, &res)
 }
 
 type confirmPage struct {
@@ -440,20 +463,15 @@ type confirmPage struct {
 }
 
 func (h *Handler) confirmDelete(w http.ResponseWriter, r *http.Request) {
-	acct, ok := h.account(w, r)
+	q, ok := h.tenantFor(w, r)
 	if !ok {
 		return
 	}
-	_, m, _, ok := h.tenantFor(w, r, acct)
+	kind, ok := h.tokenKind(w, r, q.acct, true)
 	if !ok {
 		return
 	}
-	kind, ok := parseKind(r.PathValue("kind"))
-	if !ok {
-		h.message(w, r, acct, http.StatusNotFound, "Not found", "Unknown token kind.", "/automation")
-		return
-	}
-	p := confirmPage{Chrome: h.chrome(w, r, acct, "Delete token"), Org: m, Kind: string(kind)}
+	p := confirmPage{Chrome: h.chrome(w, r, q.acct, "Delete token"), Org: q.m, Kind: string(kind)}
 	if kind == store.TokenUser {
 		p.Label = "your User token"
 		p.Warning = "Make sure you want this: without your User token, on-demand workflows you run stop working until it is created again."
@@ -465,25 +483,20 @@ func (h *Handler) confirmDelete(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) deleteToken(w http.ResponseWriter, r *http.Request) {
-	acct, ok := h.account(w, r)
+	q, ok := h.tenantFor(w, r)
 	if !ok {
 		return
 	}
-	_, m, t, ok := h.tenantFor(w, r, acct)
+	kind, ok := h.tokenKind(w, r, q.acct, true)
 	if !ok {
 		return
 	}
-	kind, ok := parseKind(r.PathValue("kind"))
-	if !ok {
-		h.message(w, r, acct, http.StatusNotFound, "Not found", "Unknown token kind.", "/automation")
-		return
-	}
-	err := h.svc.DeleteToken(r.Context(), acct, t, kind)
+	err := h.svc.DeleteToken(r.Context(), q.acct, q.t, kind)
 	if err != nil && !errors.Is(err, keeper.ErrMissing) {
-		h.fail(w, r, acct, err)
+		h.fail(w, r, q.acct, err)
 		return
 	}
-	http.Redirect(w, r, "/automation"+orgQuery(m.OrgID)+"&auto=0&done=deleted_"+string(kind), http.StatusSeeOther)
+	http.Redirect(w, r, "/automation"+orgQuery(q.m.OrgID)+"&auto=0&done=deleted_"+string(kind), http.StatusSeeOther)
 }
 
 type rolesPage struct {
@@ -500,30 +513,26 @@ type rolesPage struct {
 var allRoles = []store.Role{store.RoleTenantAdmin, store.RoleAuthor, store.RoleOperator, store.RoleViewer}
 
 func (h *Handler) roles(w http.ResponseWriter, r *http.Request) {
-	acct, ok := h.account(w, r)
+	q, ok := h.tenantFor(w, r)
 	if !ok {
 		return
 	}
-	_, m, t, ok := h.tenantFor(w, r, acct)
-	if !ok {
-		return
-	}
-	h.renderRoles(w, r, acct, m, t, "")
+	h.renderRoles(w, r, q, "")
 }
 
-func (h *Handler) renderRoles(w http.ResponseWriter, r *http.Request, acct store.Account, m store.OrgMembership, t store.Tenant, problem string) {
-	members, err := h.svc.Members(r.Context(), t)
+func (h *Handler) renderRoles(w http.ResponseWriter, r *http.Request, q tenantReq, problem string) {
+	members, err := h.svc.Members(r.Context(), q.t)
 	if err != nil {
-		h.fail(w, r, acct, err)
+		h.fail(w, r, q.acct, err)
 		return
 	}
-	_, role, err := h.svc.RoleOf(r.Context(), t, acct.ID)
+	_, role, err := h.svc.RoleOf(r.Context(), q.t, q.acct.ID)
 	if err != nil {
-		h.fail(w, r, acct, err)
+		h.fail(w, r, q.acct, err)
 		return
 	}
-	p := rolesPage{Chrome: h.chrome(w, r, acct, "Automation roles"), Org: m, Tenant: t, Members: members,
-		Admin: role == store.RoleTenantAdmin, Roles: allRoles, Problem: problem, Self: acct.ID}
+	p := rolesPage{Chrome: h.chrome(w, r, q.acct, "Automation roles"), Org: q.m, Tenant: q.t, Members: members,
+		Admin: role == store.RoleTenantAdmin, Roles: allRoles, Problem: problem, Self: q.acct.ID}
 	if f := flashes[r.URL.Query().Get("done")]; f != "" {
 		p.Flash = f
 	}
@@ -535,24 +544,20 @@ func (h *Handler) renderRoles(w http.ResponseWriter, r *http.Request, acct store
 }
 
 func (h *Handler) setRole(w http.ResponseWriter, r *http.Request) {
-	acct, ok := h.account(w, r)
+	q, ok := h.tenantFor(w, r)
 	if !ok {
 		return
 	}
-	_, m, t, ok := h.tenantFor(w, r, acct)
-	if !ok {
-		return
-	}
-	err := h.svc.SetRole(r.Context(), t, acct.ID, r.PostFormValue("account_id"), store.Role(r.PostFormValue("role")))
+	err := h.svc.SetRole(r.Context(), q.t, q.acct.ID, r.PostFormValue("account_id"), store.Role(r.PostFormValue("role")))
 	switch {
 	case errors.Is(err, ErrForbidden):
-		h.fail(w, r, acct, err)
+		h.fail(w, r, q.acct, err)
 	case errors.Is(err, ErrInvalid):
-		h.renderRoles(w, r, acct, m, t, plain(err))
+		h.renderRoles(w, r, q, plain(err))
 	case err != nil:
-		h.fail(w, r, acct, err)
+		h.fail(w, r, q.acct, err)
 	default:
-		http.Redirect(w, r, "/automation/roles"+orgQuery(m.OrgID)+"&done=role_saved", http.StatusSeeOther)
+		http.Redirect(w, r, "/automation/roles"+orgQuery(q.m.OrgID)+"&done=role_saved", http.StatusSeeOther)
 	}
 }
 

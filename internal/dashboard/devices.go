@@ -95,17 +95,36 @@ func (c *call) listDevices(f store.DeviceFilter, pr pageRequest) ([]store.Device
 // assigned selects devices that are in a network.
 var assigned = new(true)
 
-func getOrganizationDevices(c *call) (int, any, error) {
+// pagedDevices is the page of devices the request's query selects (see
+// deviceFilter), after adjust has set what the endpoint decides itself
+// (such as only devices in a network); an error from adjust is the
+// endpoint's answer.
+func (c *call) pagedDevices(adjust func(f *store.DeviceFilter) error) ([]store.Device, error) {
 	pr, err := c.page()
 	if err != nil {
-		return 0, nil, err
+		return nil, err
 	}
 	f, err := c.deviceFilter(pr)
 	if err != nil {
-		return 0, nil, err
+		return nil, err
 	}
-	f.Assigned, f.Statuses = assigned, nil
-	devs, err := c.listDevices(f, pr)
+	if err := adjust(&f); err != nil {
+		return nil, err
+	}
+	return c.listDevices(f, pr)
+}
+
+// inNetwork keeps the devices that are in a network.
+func inNetwork(f *store.DeviceFilter) error {
+	f.Assigned = assigned
+	return nil
+}
+
+func getOrganizationDevices(c *call) (int, any, error) {
+	devs, err := c.pagedDevices(func(f *store.DeviceFilter) error {
+		f.Assigned, f.Statuses = assigned, nil
+		return nil
+	})
 	if err != nil {
 		return 0, nil, err
 	}
@@ -439,26 +458,20 @@ func inventoryViewOf(d store.Device) inventoryView {
 }
 
 func getOrganizationInventoryDevices(c *call) (int, any, error) {
-	pr, err := c.page()
-	if err != nil {
-		return 0, nil, err
-	}
-	f, err := c.deviceFilter(pr)
-	if err != nil {
-		return 0, nil, err
-	}
-	f.Statuses = nil
-	switch c.query("usedState") {
-	case "":
-	case "used":
-		f.Assigned = assigned
-	case "unused":
-		no := false
-		f.Assigned = &no
-	default:
-		return 0, nil, errorf(http.StatusBadRequest, "'usedState' must be one of: 'used', 'unused'")
-	}
-	devs, err := c.listDevices(f, pr)
+	devs, err := c.pagedDevices(func(f *store.DeviceFilter) error {
+		f.Statuses = nil
+		switch c.query("usedState") {
+		case "":
+		case "used":
+			f.Assigned = assigned
+		case "unused":
+			no := false
+			f.Assigned = &no
+		default:
+			return errorf(http.StatusBadRequest, "'usedState' must be one of: 'used', 'unused'")
+		}
+		return nil
+	})
 	if err != nil {
 		return 0, nil, err
 	}
@@ -581,16 +594,7 @@ func statusViewOf(d store.Device) statusView {
 }
 
 func getOrganizationDevicesStatuses(c *call) (int, any, error) {
-	pr, err := c.page()
-	if err != nil {
-		return 0, nil, err
-	}
-	f, err := c.deviceFilter(pr)
-	if err != nil {
-		return 0, nil, err
-	}
-	f.Assigned = assigned
-	devs, err := c.listDevices(f, pr)
+	devs, err := c.pagedDevices(inNetwork)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -602,16 +606,7 @@ func getOrganizationDevicesStatuses(c *call) (int, any, error) {
 }
 
 func getOrganizationDevicesAvailabilities(c *call) (int, any, error) {
-	pr, err := c.page()
-	if err != nil {
-		return 0, nil, err
-	}
-	f, err := c.deviceFilter(pr)
-	if err != nil {
-		return 0, nil, err
-	}
-	f.Assigned = assigned
-	devs, err := c.listDevices(f, pr)
+	devs, err := c.pagedDevices(inNetwork)
 	if err != nil {
 		return 0, nil, err
 	}

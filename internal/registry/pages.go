@@ -200,6 +200,19 @@ func readForm(r *http.Request) submitted {
 	return s
 }
 
+// refused is the form again as it was posted (the redirect URIs as typed),
+// with what validation found wrong, so that nothing has to be typed twice.
+func (in submitted) refused(chrome web.Chrome, ve *ValidationError) formPage {
+	return formPage{
+		Chrome:         chrome,
+		Name:           in.name,
+		RedirectURIs:   in.redirectText,
+		ResourceServer: in.resourceServer,
+		Groups:         scopeGroups(in.scopes),
+		Problems:       ve.Problems,
+	}
+}
+
 func (h *Handler) pageCreate(w http.ResponseWriter, r *http.Request) {
 	acct, ok := h.pageAccount(w, r)
 	if !ok {
@@ -214,14 +227,7 @@ func (h *Handler) pageCreate(w http.ResponseWriter, r *http.Request) {
 	})
 	var ve *ValidationError
 	if errors.As(err, &ve) {
-		h.pages.Render(w, r, http.StatusBadRequest, "form.html", formPage{
-			Chrome:         h.chrome(w, r, acct, "Register an integration"),
-			Name:           in.name,
-			RedirectURIs:   in.redirectText,
-			ResourceServer: in.resourceServer,
-			Groups:         scopeGroups(in.scopes),
-			Problems:       ve.Problems,
-		})
+		h.pages.Render(w, r, http.StatusBadRequest, "form.html", in.refused(h.chrome(w, r, acct, "Register an integration"), ve))
 		return
 	}
 	if err != nil {
@@ -283,16 +289,9 @@ func (h *Handler) pageUpdate(w http.ResponseWriter, r *http.Request) {
 			h.pageFail(w, r, acct, err)
 			return
 		}
-		h.pages.Render(w, r, http.StatusBadRequest, "form.html", formPage{
-			Chrome:         h.chrome(w, r, acct, c.Name),
-			Editing:        true,
-			Client:         c,
-			Name:           in.name,
-			RedirectURIs:   in.redirectText,
-			ResourceServer: in.resourceServer,
-			Groups:         scopeGroups(in.scopes),
-			Problems:       ve.Problems,
-		})
+		data := in.refused(h.chrome(w, r, acct, c.Name), ve)
+		data.Editing, data.Client = true, c
+		h.pages.Render(w, r, http.StatusBadRequest, "form.html", data)
 		return
 	}
 	if err != nil {

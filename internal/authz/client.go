@@ -147,6 +147,26 @@ func (c *clients) authenticate(r *http.Request) (store.Client, error) {
 	return cl, nil
 }
 
+// withClient is the start the client endpoints (token, revocation,
+// introspection) share, written once so that they cannot come to differ
+// in how a client proves who it is (as Dex's withClientFromStorage): it
+// reads the form body (RFC 6749 §3.2) and authenticates the client
+// (RFC 6749 §2.3.1, RFC 7009 §2.1, RFC 7662 §2.1) before next runs.
+func (h *Handler) withClient(next func(w http.ResponseWriter, r *http.Request, client store.Client)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if err := readForm(w, r); err != nil {
+			oauth.WriteError(w, r, h.lg, err)
+			return
+		}
+		client, err := h.clients.authenticate(r)
+		if err != nil {
+			oauth.WriteError(w, r, h.lg, err)
+			return
+		}
+		next(w, r, client)
+	}
+}
+
 // secretMatches compares the SHA-256 of a presented secret with the stored
 // hex hash in constant time. The secret has 256 random bits, so a fast hash
 // is safe and keeps client authentication cheap.

@@ -23,21 +23,12 @@ type introspection struct {
 }
 
 // introspect is POST /oauth/introspect (RFC 7662 §2). The caller
-// authenticates as a client (§2.1); a client sees its own tokens, a
+// authenticates as a client (§2.1, in withClient); a client sees its own tokens, a
 // resource server any token, and everything else reads {"active": false}
 // so that nobody learns whether another client's token exists (§4).
 // Access tokens go through the [Validator] and its cache.
-func (h *Handler) introspect(w http.ResponseWriter, r *http.Request) {
+func (h *Handler) introspect(w http.ResponseWriter, r *http.Request, caller store.Client) {
 	ctx := r.Context()
-	if err := readForm(w, r); err != nil {
-		oauth.WriteError(w, r, h.lg, err)
-		return
-	}
-	caller, err := h.clients.authenticate(r)
-	if err != nil {
-		oauth.WriteError(w, r, h.lg, err)
-		return
-	}
 	raw := r.PostForm.Get("token")
 	if raw == "" {
 		oauth.WriteError(w, r, h.lg, oauth.InvalidRequest("The token parameter is missing."))

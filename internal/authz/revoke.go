@@ -19,17 +19,9 @@ const RevokeReasonClient = "revoked_by_client"
 // access token revokes only it. Unknown tokens are answered 200 (§2.2);
 // a token of another client is refused and nothing is revoked (§2.1).
 // token_type_hint is accepted but not needed: the prefix tells the type.
-func (h *Handler) revoke(w http.ResponseWriter, r *http.Request) {
+// withClient has read the form and authenticated client.
+func (h *Handler) revoke(w http.ResponseWriter, r *http.Request, client store.Client) {
 	ctx := r.Context()
-	if err := readForm(w, r); err != nil {
-		oauth.WriteError(w, r, h.lg, err)
-		return
-	}
-	client, err := h.clients.authenticate(r)
-	if err != nil {
-		oauth.WriteError(w, r, h.lg, err)
-		return
-	}
 	raw := r.PostForm.Get("token")
 	if raw == "" {
 		oauth.WriteError(w, r, h.lg, oauth.InvalidRequest("The token parameter is missing."))

@@ -120,9 +120,9 @@ func New(cfg Config, st store.Store, sessions web.Sessions, rec *audit.Recorder,
 func (h *Handler) Routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /oauth/authorize", h.authorize)
 	mux.HandleFunc("POST /oauth/authorize", h.consent)
-	mux.HandleFunc("POST /oauth/token", h.token)
-	mux.HandleFunc("POST /oauth/revoke", h.revoke)
-	mux.HandleFunc("POST /oauth/introspect", h.introspect)
+	mux.HandleFunc("POST /oauth/token", h.withClient(h.token))
+	mux.HandleFunc("POST /oauth/revoke", h.withClient(h.revoke))
+	mux.HandleFunc("POST /oauth/introspect", h.withClient(h.introspect))
 	mux.HandleFunc("GET /.well-known/oauth-authorization-server", h.metadata)
 	mux.HandleFunc("GET /organizations/{orgID}/integrations", h.integrations)
 	mux.HandleFunc("POST /organizations/{orgID}/integrations/{clientID}/remove", h.removeIntegration)

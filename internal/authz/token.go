@@ -46,18 +46,11 @@ type tokenResponse struct {
 }
 
 // token is POST /oauth/token. The steps every grant type shares are here;
-// the grant type itself is one of package grants.
-func (h *Handler) token(w http.ResponseWriter, r *http.Request) {
+// the grant type itself is one of package grants. withClient has read the
+// form and authenticated client.
+func (h *Handler) token(w http.ResponseWriter, r *http.Request, client store.Client) {
 	ctx := r.Context()
-	if err := readForm(w, r); err != nil {
-		oauth.WriteError(w, r, h.lg, err)
-		return
-	}
-	client, err := h.clients.authenticate(r)
-	if err != nil {
-		oauth.WriteError(w, r, h.lg, err)
-		return
-	}
+	var err error
 	gt := r.PostForm.Get("grant_type")
 	g, ok := h.grants[gt]
 	if !ok {

@@ -53,8 +53,7 @@ func (h *Handler) renderConsent(w http.ResponseWriter, r *http.Request, acct sto
 			d.Hidden = append(d.Hidden, hiddenField{p, v})
 		}
 	}
-	noFraming(w)
-	h.pages.Render(w, r, http.StatusOK, "consent.html", d)
+	h.render(w, r, http.StatusOK, "consent.html", d)
 }
 
 // consent is POST /oauth/authorize: the consent form. The request
@@ -62,9 +61,7 @@ func (h *Handler) renderConsent(w http.ResponseWriter, r *http.Request, acct sto
 // person's (or an attacker's) hands.
 func (h *Handler) consent(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
-	if err := r.ParseForm(); err != nil {
-		h.errorPage(w, r, http.StatusBadRequest, "The form could not be read.")
+	if !h.readPageForm(w, r) {
 		return
 	}
 	if !h.sessions.VerifyCSRF(r) {

@@ -87,8 +87,7 @@ func (h *Handler) integrations(w http.ResponseWriter, r *http.Request) {
 			GrantedAt: in.GrantedAt, LastUsedAt: in.LastUsedAt, Grants: in.Grants,
 		})
 	}
-	noFraming(w)
-	h.pages.Render(w, r, http.StatusOK, "integrations.html", d)
+	h.render(w, r, http.StatusOK, "integrations.html", d)
 }
 
 // removeIntegration is POST /organizations/{orgID}/integrations/{clientID}/remove:
@@ -96,9 +95,7 @@ func (h *Handler) integrations(w http.ResponseWriter, r *http.Request) {
 // Meraki, its access tokens stop working at once.
 func (h *Handler) removeIntegration(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
-	if err := r.ParseForm(); err != nil {
-		h.errorPage(w, r, http.StatusBadRequest, "The form could not be read.")
+	if !h.readPageForm(w, r) {
 		return
 	}
 	acct, m, ok := h.orgAdmin(w, r)

@@ -47,16 +47,33 @@ func noFraming(w http.ResponseWriter) {
 	h.Set("Referrer-Policy", "no-referrer")
 }
 
+// render sends one of this package's pages, always with noFraming, so
+// that no page of the authorization server can be framed.
+func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, page string, data any) {
+	noFraming(w)
+	h.pages.Render(w, r, status, page, data)
+}
+
+// readPageForm reads the body of one of this package's forms (bounded to
+// maxFormBytes), answering 400 with an error page when it cannot.
+func (h *Handler) readPageForm(w http.ResponseWriter, r *http.Request) bool {
+	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+	if err := r.ParseForm(); err != nil {
+		h.errorPage(w, r, http.StatusBadRequest, "The form could not be read.")
+		return false
+	}
+	return true
+}
+
 // errorPage shows msg to the person with status. Used where RFC 6749
 // §4.1.2.1 forbids a redirect (unknown client, bad redirect URI) and for
 // mistakes in our own forms.
 func (h *Handler) errorPage(w http.ResponseWriter, r *http.Request, status int, msg string) {
-	noFraming(w)
 	d := errorData{Message: msg}
 	d.Title = http.StatusText(status)
 	if acct, ok := h.sessions.Current(r); ok {
 		d.User = acct.Email
 		d.CSRF = h.sessions.CSRFToken(w, r)
 	}
-	h.pages.Render(w, r, status, "error.html", d)
+	h.render(w, r, status, "error.html", d)
 }

@@ -88,21 +88,22 @@ func getDeviceSwitchPorts(c *call) (int, any, error) {
 	return http.StatusOK, out, nil
 }
 
-// portID returns the path's port number if the switch has it.
-func (c *call) portID(total int) (int, error) {
-	id, err := strconv.Atoi(c.params.Get("portId"))
-	if err != nil || id < 1 || id > total {
-		return 0, errNotFound
+// port returns the path's port number, if the path's device is a switch
+// that has it, and the switch's number of ports.
+func (c *call) port() (id, total int, err error) {
+	total, err = c.requireSwitch()
+	if err != nil {
+		return 0, 0, err
 	}
-	return id, nil
+	id, err = strconv.Atoi(c.params.Get("portId"))
+	if err != nil || id < 1 || id > total {
+		return 0, 0, errNotFound
+	}
+	return id, total, nil
 }
 
 func getDeviceSwitchPort(c *call) (int, any, error) {
-	total, err := c.requireSwitch()
-	if err != nil {
-		return 0, nil, err
-	}
-	id, err := c.portID(total)
+	id, total, err := c.port()
 	if err != nil {
 		return 0, nil, err
 	}
@@ -182,11 +183,7 @@ func (c *call) portChanges() (map[string]any, error) {
 }
 
 func updateDeviceSwitchPort(c *call) (int, any, error) {
-	total, err := c.requireSwitch()
-	if err != nil {
-		return 0, nil, err
-	}
-	id, err := c.portID(total)
+	id, total, err := c.port()
 	if err != nil {
 		return 0, nil, err
 	}

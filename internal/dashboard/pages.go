@@ -43,6 +43,20 @@ func (h *Handler) current(w http.ResponseWriter, r *http.Request) (store.Account
 	return acc, ok
 }
 
+// currentForm is current for a form post: it also checks the form's CSRF
+// token (403 when it is wrong).
+func (h *Handler) currentForm(w http.ResponseWriter, r *http.Request) (store.Account, bool) {
+	acc, ok := h.current(w, r)
+	if !ok {
+		return acc, false
+	}
+	if !h.sessions.VerifyCSRF(r) {
+		http.Error(w, "Invalid form token: reload the page and try again.", http.StatusForbidden)
+		return store.Account{}, false
+	}
+	return acc, true
+}
+
 func (h *Handler) renderAPIKeys(w http.ResponseWriter, r *http.Request, acc store.Account, status int, newKey, errMsg, flash string) {
 	keys, err := h.keys.List(r.Context(), acc.ID)
 	if err != nil {
@@ -73,12 +87,8 @@ func (h *Handler) apiKeysPage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) createAPIKey(w http.ResponseWriter, r *http.Request) {
-	acc, ok := h.current(w, r)
+	acc, ok := h.currentForm(w, r)
 	if !ok {
-		return
-	}
-	if !h.sessions.VerifyCSRF(r) {
-		http.Error(w, "Invalid form token: reload the page and try again.", http.StatusForbidden)
 		return
 	}
 	raw, _, err := h.keys.Create(r.Context(), acc.ID)
@@ -94,12 +104,8 @@ func (h *Handler) createAPIKey(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) revokeAPIKey(w http.ResponseWriter, r *http.Request) {
-	acc, ok := h.current(w, r)
+	acc, ok := h.currentForm(w, r)
 	if !ok {
-		return
-	}
-	if !h.sessions.VerifyCSRF(r) {
-		http.Error(w, "Invalid form token: reload the page and try again.", http.StatusForbidden)
 		return
 	}
 	switch err := h.keys.Revoke(r.Context(), acc.ID, r.PathValue("id")); {

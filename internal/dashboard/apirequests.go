@@ -30,6 +30,17 @@ func (h *Handler) orgUsage(ctx context.Context, org string, from, to time.Time) 
 	return rows, nil
 }
 
+// usageInSpan is orgUsage for the request's timespan (t0/t1/timespan, up
+// to 31 days, by default the last 31), widened so that the minutes at both
+// ends, the unit usage is counted in, are included.
+func (c *call) usageInSpan() ([]store.APIUsage, error) {
+	from, to, err := c.timespan(31*24*time.Hour, 31*24*time.Hour)
+	if err != nil {
+		return nil, err
+	}
+	return c.h.orgUsage(c.r.Context(), c.orgID, from.Truncate(time.Minute), to.Add(time.Minute))
+}
+
 // usageCursor orders usage rows newest minute first with a stable,
 // unique key that pagination cursors can carry.
 func usageCursor(u store.APIUsage) string {
@@ -76,11 +87,7 @@ func getOrganizationAPIRequests(c *call) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	from, to, err := c.timespan(31*24*time.Hour, 31*24*time.Hour)
-	if err != nil {
-		return 0, nil, err
-	}
-	rows, err := c.h.orgUsage(c.r.Context(), c.orgID, from.Truncate(time.Minute), to.Add(time.Minute))
+	rows, err := c.usageInSpan()
 	if err != nil {
 		return 0, nil, err
 	}
@@ -110,11 +117,7 @@ func getOrganizationAPIRequests(c *call) (int, any, error) {
 }
 
 func getOrganizationAPIRequestsOverview(c *call) (int, any, error) {
-	from, to, err := c.timespan(31*24*time.Hour, 31*24*time.Hour)
-	if err != nil {
-		return 0, nil, err
-	}
-	rows, err := c.h.orgUsage(c.r.Context(), c.orgID, from.Truncate(time.Minute), to.Add(time.Minute))
+	rows, err := c.usageInSpan()
 	if err != nil {
 		return 0, nil, err
 	}

@@ -293,6 +293,20 @@ func (k *Keeper) refreshOnce(ctx context.Context, t store.AutomationToken, allow
 	return f.err
 }
 
+// reread reads token id again and tells whether this refresh is no longer
+// needed: another holder refreshed it since force, or it needs a new
+// authorization, which no refresh gives. A deleted token is ErrMissing.
+func (k *Keeper) reread(ctx context.Context, id string, allowed []string, force time.Time) (store.AutomationToken, bool, error) {
+	t, err := k.cfg.Tokens.GetTokenByID(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return t, false, ErrMissing
+	}
+	if err != nil {
+		return t, false, err
+	}
+	return t, t.State == store.TokenReconnectNeeded || (k.fresh(t, allowed) && !t.RefreshedAt.Before(force)), nil
+}
+
 // refreshLeased takes the store lease (waiting while another process holds
 // it, then re-reading), and refreshes if the token still needs it.
 func (k *Keeper) refreshLeased(ctx context.Context, id string, allowed []string, force time.Time) error {
@@ -315,15 +329,8 @@ func (k *Keeper) refreshLeased(ctx context.Context, id string, allowed []string,
 		case <-ctx.Done():
 			return ctx.Err()
 		}
-		t, err := k.cfg.Tokens.GetTokenByID(ctx, id)
-		if errors.Is(err, store.ErrNotFound) {
-			return ErrMissing
-		}
-		if err != nil {
-			return err
-		}
-		if t.State == store.TokenReconnectNeeded || (k.fresh(t, allowed) && !t.RefreshedAt.Before(force)) {
-			return nil // the caller re-reads it
+		if _, done, err := k.reread(ctx, id, allowed, force); err != nil || done {
+			return err // when done, the caller re-reads it
 		}
 	}
 	defer func() {
@@ -332,15 +339,9 @@ func (k *Keeper) refreshLeased(ctx context.Context, id string, allowed []string,
 		}
 	}()
 	// Re-read under the lease: the previous holder may have just saved.
-	t, err := k.cfg.Tokens.GetTokenByID(ctx, id)
-	if errors.Is(err, store.ErrNotFound) {
-		return ErrMissing
-	}
-	if err != nil {
+	t, done, err := k.reread(ctx, id, allowed, force)
+	if err != nil || done {
 		return err
-	}
-	if t.State == store.TokenReconnectNeeded || (k.fresh(t, allowed) && !t.RefreshedAt.Before(force)) {
-		return nil
 	}
 	err = k.refresh(ctx, t, allowed)
 	if errors.Is(err, errLostLease) {

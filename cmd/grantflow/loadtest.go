@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"flag"
+	"os"
+	"runtime/pprof"
 	"strings"
 	"time"
 
@@ -17,12 +19,13 @@ import (
 func runLoadtest(ctx context.Context, c *cli, args []string) error {
 	var families, concurrency int
 	var duration time.Duration
-	var ops string
+	var ops, cpuProfile string
 	st, lg, err := c.storeCommand(ctx, "loadtest", args, func(fs *flag.FlagSet) {
 		fs.IntVar(&families, "families", 2000, "token families (grants) to refresh")
 		fs.IntVar(&concurrency, "concurrency", 50, "concurrent clients")
 		fs.DurationVar(&duration, "duration", 10*time.Second, "how long each workload runs")
 		fs.StringVar(&ops, "ops", "refresh,introspect,api", "workloads, comma-separated: refresh, introspect, api")
+		fs.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the workloads (server and load generator) to this file, for go tool pprof")
 	})
 	if err != nil {
 		return err
@@ -30,6 +33,17 @@ func runLoadtest(ctx context.Context, c *cli, args []string) error {
 	defer st.Close()
 	if concurrency < 1 || families < concurrency || duration <= 0 {
 		return usagef("need --concurrency >= 1, --families >= --concurrency and a positive --duration")
+	}
+	if cpuProfile != "" {
+		f, err := os.Create(cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	_, err = loadtest.Run(ctx, loadtest.Params{Store: st, Logger: lg, Families: families, Concurrency: concurrency,
 		Duration: duration, Ops: strings.Split(ops, ",")}, c.stdout)

@@ -8,8 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/grantflow/grantflow/internal/audit"
@@ -45,13 +43,7 @@ type APIKeys struct {
 	audit    *audit.Recorder
 	now      func() time.Time
 	lg       *slog.Logger
-	cache    bool
-
-	// epoch is bumped by every invalidation; a lookup caches its result
-	// only if none happened while it read the store.
-	epoch atomic.Uint64
-	mu    sync.RWMutex
-	byKey map[string]store.APIKey // by hash
+	byHash   *dropCache[string, store.APIKey]
 }
 
 // NewAPIKeys returns the API key service. feed may be nil (no caching);
@@ -61,18 +53,11 @@ func NewAPIKeys(st store.Store, rec *audit.Recorder, feed Feed, now func() time.
 		now = time.Now
 	}
 	k := &APIKeys{keys: st.APIKeys(), accounts: st.Accounts(), audit: rec, now: now, lg: lg,
-		cache: feed != nil, byKey: map[string]store.APIKey{}}
+		byHash: newDropCache[string, store.APIKey](feed != nil)}
 	if feed != nil {
-		feed.Subscribe(store.ChangeAPIKey, k.drop)
+		feed.Subscribe(store.ChangeAPIKey, k.byHash.drop)
 	}
 	return k
-}
-
-func (k *APIKeys) drop(hash string) {
-	k.epoch.Add(1)
-	k.mu.Lock()
-	delete(k.byKey, hash)
-	k.mu.Unlock()
 }
 
 // LooksLikeAPIKey reports whether raw has the form of an API key: 40
@@ -132,7 +117,7 @@ func (k *APIKeys) Revoke(ctx context.Context, accountID, id string) error {
 	if err != nil {
 		return err
 	}
-	k.drop(key.Hash)
+	k.byHash.drop(key.Hash)
 	_ = k.audit.Record(ctx, store.AuditEvent{Action: "apikey.revoked", ActorAccountID: accountID, Target: accountID,
 		Details: map[string]string{"key_id": key.ID, "last4": key.Last4}})
 	return nil
@@ -144,28 +129,14 @@ func (k *APIKeys) Lookup(ctx context.Context, raw string) (store.APIKey, error) 
 		return store.APIKey{}, ErrInvalidAPIKey
 	}
 	hash := hashKey(raw)
-	if k.cache {
-		k.mu.RLock()
-		key, ok := k.byKey[hash]
-		k.mu.RUnlock()
-		if ok {
-			return key, nil
+	return k.byHash.get(hash, func() (store.APIKey, error) {
+		key, err := k.keys.GetAPIKeyByHash(ctx, hash)
+		if errors.Is(err, store.ErrNotFound) {
+			return store.APIKey{}, ErrInvalidAPIKey
 		}
-	}
-	epoch := k.epoch.Load()
-	key, err := k.keys.GetAPIKeyByHash(ctx, hash)
-	if errors.Is(err, store.ErrNotFound) {
-		return store.APIKey{}, ErrInvalidAPIKey
-	}
-	if err != nil {
-		return store.APIKey{}, fmt.Errorf("dashboard: read api key: %w", err)
-	}
-	if k.cache {
-		k.mu.Lock()
-		if k.epoch.Load() == epoch {
-			k.byKey[hash] = key
+		if err != nil {
+			return store.APIKey{}, fmt.Errorf("dashboard: read api key: %w", err)
 		}
-		k.mu.Unlock()
-	}
-	return key, nil
+		return key, nil
+	})
 }

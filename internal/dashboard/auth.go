@@ -7,8 +7,6 @@ import (
 	"net/http"
 	"slices"
 	"strings"
-	"sync"
-	"sync/atomic"
 
 	"github.com/grantflow/grantflow/internal/authz"
 	"github.com/grantflow/grantflow/internal/dashboard/catalog"
@@ -167,15 +165,12 @@ func authorize(c *caller, op *catalog.Operation) error {
 // dropped on the change feed's store.ChangeMembership changes. Without a
 // feed every request reads the store.
 type members struct {
-	accounts store.Accounts
-	cache    bool
-	epoch    atomic.Uint64
-	mu       sync.RWMutex
-	m        map[string]map[string]store.Access
+	accounts  store.Accounts
+	byAccount *dropCache[string, map[string]store.Access]
 }
 
 func newMembers(accounts store.Accounts, feed Feed) *members {
-	m := &members{accounts: accounts, cache: feed != nil, m: map[string]map[string]store.Access{}}
+	m := &members{accounts: accounts, byAccount: newDropCache[string, map[string]store.Access](feed != nil)}
 	if feed != nil {
 		feed.Subscribe(store.ChangeMembership, func(key string) {
 			// key is "orgID/accountID"
@@ -186,37 +181,19 @@ func newMembers(accounts store.Accounts, feed Feed) *members {
 	return m
 }
 
-func (m *members) drop(accountID string) {
-	m.epoch.Add(1)
-	m.mu.Lock()
-	delete(m.m, accountID)
-	m.mu.Unlock()
-}
+func (m *members) drop(accountID string) { m.byAccount.drop(accountID) }
 
+// get returns accountID's access by organization.
 func (m *members) get(ctx context.Context, accountID string) (map[string]store.Access, error) {
-	if m.cache {
-		m.mu.RLock()
-		a, ok := m.m[accountID]
-		m.mu.RUnlock()
-		if ok {
-			return a, nil
+	return m.byAccount.get(accountID, func() (map[string]store.Access, error) {
+		ms, err := m.accounts.ListAccountMemberships(ctx, accountID)
+		if err != nil {
+			return nil, fmt.Errorf("dashboard: read memberships: %w", err)
 		}
-	}
-	epoch := m.epoch.Load()
-	ms, err := m.accounts.ListAccountMemberships(ctx, accountID)
-	if err != nil {
-		return nil, fmt.Errorf("dashboard: read memberships: %w", err)
-	}
-	a := make(map[string]store.Access, len(ms))
-	for _, x := range ms {
-		a[x.OrgID] = x.Access
-	}
-	if m.cache {
-		m.mu.Lock()
-		if m.epoch.Load() == epoch {
-			m.m[accountID] = a
+		a := make(map[string]store.Access, len(ms))
+		for _, x := range ms {
+			a[x.OrgID] = x.Access
 		}
-		m.mu.Unlock()
-	}
-	return a, nil
+		return a, nil
+	})
 }

@@ -76,10 +76,12 @@ func (h *Handler) token(w http.ResponseWriter, r *http.Request, client store.Cli
 		return
 	}
 	gr := issued.Grant
-	h.record(ctx, store.AuditEvent{
-		Action: issued.Action, ActorClientID: client.ID, ActorAccountID: gr.AccountID, OrgID: gr.OrgID,
-		Target: gr.ID, Details: map[string]string{"grant_id": gr.ID, "scope": scope.Format(issued.Scopes)},
-	})
+	if !issued.Audited {
+		h.record(ctx, store.AuditEvent{
+			Action: issued.Action, ActorClientID: client.ID, ActorAccountID: gr.AccountID, OrgID: gr.OrgID,
+			Target: gr.ID, Details: map[string]string{"grant_id": gr.ID, "scope": scope.Format(issued.Scopes)},
+		})
+	}
 	oauth.WriteJSON(w, http.StatusOK, tokenResponse{
 		AccessToken:    issued.AccessToken,
 		TokenType:      "Bearer",

@@ -126,6 +126,10 @@ type FastRotateParams struct {
 	RefreshHash     string
 	AccessHash      string
 	AccessExpiresAt time.Time
+	// AuditAction, if set, appends an audit event in the same statement:
+	// that action by the client, for the grant's account and organization,
+	// with the grant id and scope as details.
+	AuditAction string
 }
 
 // OrgIntegration summarises one client's live grants in one organization.

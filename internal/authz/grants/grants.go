@@ -46,6 +46,9 @@ type Issued struct {
 	Scopes       []string // the access token's scopes
 	// Action is the audit action: "token.issued" or "token.refreshed".
 	Action string
+	// Audited is true when the store already wrote the audit event with
+	// the tokens (the one-round-trip refresh).
+	Audited bool
 }
 
 // Env is what grant types need from the server.

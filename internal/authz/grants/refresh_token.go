@@ -142,10 +142,10 @@ func (g *RefreshToken) fast(ctx context.Context, req Request, raw string) (Issue
 	exp := req.Now.Add(g.env.AccessTTL)
 	gr, ok, err := g.env.Grants.RotateRefreshFast(ctx, store.FastRotateParams{
 		OldHash: oauth.Hash(raw), ClientID: req.Client.ID, Now: req.Now, IdleAfter: req.Now.Add(-g.env.RefreshIdle),
-		RefreshHash: refreshHash, AccessHash: accessHash, AccessExpiresAt: exp,
+		RefreshHash: refreshHash, AccessHash: accessHash, AccessExpiresAt: exp, AuditAction: "token.refreshed",
 	})
 	if err != nil || !ok {
 		return Issued{}, false, err
 	}
-	return Issued{Grant: gr, AccessToken: access, RefreshToken: refresh, ExpiresAt: exp, Scopes: gr.Scopes, Action: "token.refreshed"}, true, nil
+	return Issued{Grant: gr, AccessToken: access, RefreshToken: refresh, ExpiresAt: exp, Scopes: gr.Scopes, Action: "token.refreshed", Audited: true}, true, nil
 }

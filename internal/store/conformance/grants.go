@@ -396,10 +396,19 @@ func testFastRotation(t *testing.T, s store.Store) {
 	gs := s.Grants()
 	gid := issue(t, s, "cid", "1", "acc", "f")
 	t1 := t0.Add(time.Hour)
-	g, ok, err := gs.RotateRefreshFast(ctx, fastParams("r-f", "r-f2", "cid", t1))
+	fp := fastParams("r-f", "r-f2", "cid", t1)
+	fp.AuditAction = "token.refreshed"
+	g, ok, err := gs.RotateRefreshFast(ctx, fp)
 	must(t, err)
 	if !ok || g.ID != gid || !g.LastUsedAt.Equal(t1) || g.AccountID != "acc" || len(g.Scopes) != 2 {
 		t.Fatalf("fast rotation = %+v, %v", g, ok)
+	}
+	// The audit event was written with the rotation.
+	evs, err := s.Audit().ListAudit(ctx, store.AuditFilter{OrgID: "1"})
+	must(t, err)
+	if len(evs) != 1 || evs[0].Action != "token.refreshed" || evs[0].ActorClientID != "cid" || evs[0].ActorAccountID != "acc" ||
+		evs[0].Target != gid || evs[0].Details["grant_id"] != gid || evs[0].Details["scope"] != "a:read a:write" || !evs[0].At.Equal(t1) {
+		t.Fatalf("audit after fast rotation: %+v", evs)
 	}
 	if old, _, _ := gs.GetRefreshToken(ctx, "r-f"); old.ChildHash != "r-f2" || !old.RotatedAt.Equal(t1) {
 		t.Fatalf("old token after fast rotation: %+v", old)

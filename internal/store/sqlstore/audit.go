@@ -17,21 +17,27 @@ func (a auditLog) AppendAudit(ctx context.Context, events ...store.AuditEvent) e
 	}
 	return a.s.tx(ctx, func(tx *sql.Tx) error {
 		for _, e := range events {
-			details := "{}"
-			if len(e.Details) > 0 {
-				b, err := json.Marshal(e.Details)
-				if err != nil {
-					return err
-				}
-				details = string(b)
-			}
-			if _, err := tx.ExecContext(ctx, `INSERT INTO audit_events (at, action, actor_account_id, actor_client_id, org_id, target, details)
-				VALUES ($1, $2, $3, $4, $5, $6, $7)`, usv(e.At), e.Action, e.ActorAccountID, e.ActorClientID, e.OrgID, e.Target, details); err != nil {
+			if err := appendAudit(ctx, tx, e); err != nil {
 				return err
 			}
 		}
 		return nil
 	})
+}
+
+// appendAudit inserts one event in the caller's transaction.
+func appendAudit(ctx context.Context, q querier, e store.AuditEvent) error {
+	details := "{}"
+	if len(e.Details) > 0 {
+		b, err := json.Marshal(e.Details)
+		if err != nil {
+			return err
+		}
+		details = string(b)
+	}
+	_, err := q.ExecContext(ctx, `INSERT INTO audit_events (at, action, actor_account_id, actor_client_id, org_id, target, details)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)`, usv(e.At), e.Action, e.ActorAccountID, e.ActorClientID, e.OrgID, e.Target, details)
+	return err
 }
 
 func (a auditLog) ListAudit(ctx context.Context, f store.AuditFilter) ([]store.AuditEvent, error) {

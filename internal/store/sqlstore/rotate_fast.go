@@ -31,11 +31,15 @@ WITH old AS (
 ), a AS (
     INSERT INTO access_tokens (hash, grant_id, refresh_hash, client_id, account_id, org_id, scopes, created_at, expires_at, revoked_at)
     SELECT $6, g.id, $5, g.client_id, g.account_id, g.org_id, g.scopes, $3, $7, NULL FROM g
+), au AS (
+    INSERT INTO audit_events (at, action, actor_account_id, actor_client_id, org_id, target, details)
+    SELECT $3, $8, g.account_id, g.client_id, g.org_id, g.id, json_build_object('grant_id', g.id, 'scope', g.scopes)::text
+    FROM g WHERE $8 <> ''
 )
 SELECT ` + grantCols + ` FROM g`
 
 func (g grants) RotateRefreshFast(ctx context.Context, p store.FastRotateParams) (store.Grant, bool, error) {
-	args := []any{p.OldHash, p.ClientID, usv(p.Now), usv(p.IdleAfter), p.RefreshHash, p.AccessHash, usv(p.AccessExpiresAt)}
+	args := []any{p.OldHash, p.ClientID, usv(p.Now), usv(p.IdleAfter), p.RefreshHash, p.AccessHash, usv(p.AccessExpiresAt), p.AuditAction}
 	if g.s.dialect == "postgres" {
 		gr, err := scanGrant(g.s.w.QueryRowContext(ctx, rotateFastPostgres, args...))
 		if errors.Is(err, sql.ErrNoRows) {
@@ -70,8 +74,17 @@ func (g grants) RotateRefreshFast(ctx context.Context, p store.FastRotateParams)
 			Access: store.AccessToken{Hash: p.AccessHash, GrantID: gr.ID, RefreshHash: p.RefreshHash, ClientID: c.ClientID,
 				AccountID: c.AccountID, OrgID: c.OrgID, Scopes: gr.Scopes, CreatedAt: p.Now, ExpiresAt: p.AccessExpiresAt},
 		})
-		ok = err == nil
-		return err
+		if err != nil {
+			return err
+		}
+		if p.AuditAction != "" {
+			if err := appendAudit(ctx, tx, store.AuditEvent{At: p.Now, Action: p.AuditAction, ActorAccountID: gr.AccountID, ActorClientID: gr.ClientID,
+				OrgID: gr.OrgID, Target: gr.ID, Details: map[string]string{"grant_id": gr.ID, "scope": joinList(gr.Scopes)}}); err != nil {
+				return err
+			}
+		}
+		ok = true
+		return nil
 	})
 	if err != nil {
 		return store.Grant{}, false, err

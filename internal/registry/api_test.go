@@ -25,14 +25,21 @@ func TestAPIRoundTrip(t *testing.T) {
 	e := newEnv(t)
 	a := e.alice.ID
 
+	// Only an operator makes a resource server (it may introspect every
+	// integration's tokens).
 	r := e.do(t, request{method: "POST", path: "/api/integrations", as: a, csrf: true, contentType: jsonType,
-		body: `{"name":"Inventory sync","redirect_uris":["https://app.example.com/cb"],"scopes":"dashboard:general:config:read wireless:config:read","resource_server":true}`})
+		body: `{"name":"Inventory sync","redirect_uris":["https://app.example.com/cb"],"scopes":"dashboard:general:config:read","resource_server":true}`})
+	if r.status != 400 || !strings.Contains(r.body, "Only an operator") {
+		t.Fatalf("self-service resource server: %d %s", r.status, r.body)
+	}
+	r = e.do(t, request{method: "POST", path: "/api/integrations", as: a, csrf: true, contentType: jsonType,
+		body: `{"name":"Inventory sync","redirect_uris":["https://app.example.com/cb"],"scopes":"dashboard:general:config:read wireless:config:read"}`})
 	if r.status != 201 {
 		t.Fatalf("create: %d %s", r.status, r.body)
 	}
 	created := decode[integrationJSON](t, r)
 	if !clientIDRE.MatchString(created.ClientID) || !secretRE.MatchString(created.ClientSecret) ||
-		created.Name != "Inventory sync" || !created.ResourceServer ||
+		created.Name != "Inventory sync" || created.ResourceServer ||
 		!slices.Equal(created.Scopes, []string{"dashboard:general:config:read", "wireless:config:read"}) {
 		t.Fatalf("created = %+v", created)
 	}

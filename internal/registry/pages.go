@@ -275,10 +275,10 @@ func (h *Handler) pageUpdate(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	in := readForm(r)
 	_, err := h.svc.UpdateAs(r.Context(), acct.ID, id, UpdateParams{
-		Name:           &in.name,
-		RedirectURIs:   &in.redirectURIs,
-		Scopes:         &in.scopes,
-		ResourceServer: &in.resourceServer,
+		Name:         &in.name,
+		RedirectURIs: &in.redirectURIs,
+		Scopes:       &in.scopes,
+		// The page cannot change the resource-server flag (operator only).
 	})
 	var ve *ValidationError
 	if errors.As(err, &ve) {

@@ -65,7 +65,6 @@ func TestPagesCreate(t *testing.T) {
 		`name="scope" value="sm:telemetry:write"`,
 		scope.Describe("wireless:config:write"),
 		"<legend>Wireless</legend>",
-		`name="resource_server"`,
 		"alice@example.com",
 	} {
 		if !strings.Contains(r.body, want) {
@@ -130,7 +129,7 @@ func TestPagesValidationKeepsInput(t *testing.T) {
 		"name":            {"My <app>"},
 		"redirect_uris":   {"http://app.example.com/cb\nhttps://ok.example.com/cb"},
 		"scope":           {"camera:config:write"},
-		"resource_server": {"1"},
+		"resource_server": {"1"}, // crafted: the form has no such field
 	})
 	if r.status != 400 {
 		t.Fatalf("status %d", r.status)
@@ -140,7 +139,7 @@ func TestPagesValidationKeepsInput(t *testing.T) {
 		`value="My &lt;app&gt;"`,                    // the name as typed
 		"https://ok.example.com/cb</textarea>",      // the URIs as typed
 		`value="camera:config:write" checked`,       // the scope still ticked
-		`name="resource_server" value="1" checked`,
+		"Only an operator can make an integration a resource server",
 	} {
 		if !strings.Contains(r.body, want) {
 			t.Errorf("re-rendered form lacks %q", want)
@@ -163,7 +162,11 @@ func TestPagesEditRotateDelete(t *testing.T) {
 		t.Fatalf("edit page: %d\n%s", r.status, r.body)
 	}
 
-	r = e.post(t, edit, a, true, url.Values{"name": {"Renamed"}, "redirect_uris": {"https://app.example.com/new"}, "scope": {"sm:config:read"}, "resource_server": {"1"}})
+	// An operator made it a resource server; the owner's edit keeps that.
+	if _, err := e.svc.Update(context.Background(), c.ID, UpdateParams{ResourceServer: new(true)}); err != nil {
+		t.Fatal(err)
+	}
+	r = e.post(t, edit, a, true, url.Values{"name": {"Renamed"}, "redirect_uris": {"https://app.example.com/new"}, "scope": {"sm:config:read"}})
 	if r.status != 303 || r.header.Get("Location") != edit+"?done=saved" {
 		t.Fatalf("update: %d %s", r.status, r.header.Get("Location"))
 	}
@@ -207,7 +210,7 @@ func TestPagesEditRotateDelete(t *testing.T) {
 	if _, err := e.svc.Get(context.Background(), c.ID); !errors.Is(err, ErrNotFound) {
 		t.Errorf("after delete: %v", err)
 	}
-	if acts := e.actionsFor(t, c.ID); !slices.Equal(acts, []string{"client.created", "client.updated", "client.secret_rotated", "client.deleted"}) {
+	if acts := e.actionsFor(t, c.ID); !slices.Equal(acts, []string{"client.created", "client.updated", "client.updated", "client.secret_rotated", "client.deleted"}) {
 		t.Errorf("audit actions = %v", acts)
 	}
 }

@@ -149,6 +149,9 @@ func (s *Service) create(ctx context.Context, a actor, p CreateParams) (store.Cl
 	scopes, sp := checkScopes(p.Scopes)
 	problems = append(problems, sp...)
 	problems = append(problems, checkGrace(p.RefreshGrace)...)
+	if a.scoped && p.ResourceServer {
+		problems = append(problems, errResourceServer)
+	}
 	if len(problems) > 0 {
 		return store.Client{}, "", &ValidationError{Problems: problems}
 	}
@@ -241,6 +244,10 @@ func (s *Service) UpdateAs(ctx context.Context, accountID, id string, p UpdatePa
 	return s.update(ctx, owner(accountID), id, p)
 }
 
+// errResourceServer refuses self-service resource servers: introspecting
+// any integration's tokens is an operator's decision.
+const errResourceServer = "Only an operator can make an integration a resource server (grantflow app update --id CLIENT_ID --resource-server)."
+
 // errUnchanged aborts an update that would change nothing, so that no
 // change-feed entry makes every cache drop the client for nothing.
 var errUnchanged = errors.New("unchanged")
@@ -266,6 +273,10 @@ func (s *Service) update(ctx context.Context, a actor, id string, p UpdateParams
 	}
 	if p.RefreshGrace != nil {
 		problems = append(problems, checkGrace(*p.RefreshGrace)...)
+	}
+	if a.scoped && p.ResourceServer != nil && *p.ResourceServer {
+		// An owner may give the privilege up, not take it.
+		problems = append(problems, errResourceServer)
 	}
 	if len(problems) > 0 {
 		return store.Client{}, &ValidationError{Problems: problems}

@@ -38,7 +38,9 @@ type Store struct {
 	r       *sql.DB // reads (the same as w on PostgreSQL)
 	pool    *pgxpool.Pool
 	path    string // the SQLite file
-	lg      *slog.Logger
+	// writeTurn queues SQLite write transactions first come, first served.
+	writeTurn chan struct{}
+	lg        *slog.Logger
 	// forUpdate locks the selected rows on PostgreSQL; SQLite transactions
 	// are already exclusive (BEGIN IMMEDIATE on the single writer).
 	forUpdate string
@@ -67,6 +69,7 @@ func OpenSQLite(ctx context.Context, path string, lg *slog.Logger) (*Store, erro
 	r.SetMaxOpenConns(8)
 	r.SetMaxIdleConns(8)
 	s.w, s.r = w, r
+	s.writeTurn = make(chan struct{}, 1)
 	if err := s.migrate(ctx); err != nil {
 		_ = s.Close()
 		return nil, err
@@ -158,6 +161,17 @@ type querier interface {
 // tx runs fn in one transaction on the writer, committing if fn returns nil.
 // fn may return a commitErr to commit what it did and still fail the call.
 func (s *Store) tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	if s.writeTurn != nil {
+		// database/sql hands a freed connection to a random waiter, so with
+		// one SQLite writer and many requests some wait far longer than
+		// others; a channel queues them in arrival order instead.
+		select {
+		case s.writeTurn <- struct{}{}:
+			defer func() { <-s.writeTurn }()
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
 	t, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("sqlstore: begin: %w", err)

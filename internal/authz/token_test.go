@@ -304,9 +304,8 @@ func TestRefreshGraceWindow(t *testing.T) {
 		if active(first.AccessToken) {
 			t.Fatal("the first branch's access token survived the retry")
 		}
-		if _, err := e.refresh(conf, first.RefreshToken); oauthError(t, err) != "invalid_grant" {
-			t.Fatalf("the first branch's refresh token: %v", err)
-		}
+		// (Presenting first.RefreshToken now is reuse: see
+		// TestRefreshGraceRevokedBranchIsReuse.)
 		if !active(retry.AccessToken) {
 			t.Fatal("the retry's access token is inactive")
 		}
@@ -428,4 +427,38 @@ func TestRotatedSecretStopsAtOnce(t *testing.T) {
 	if _, err := e.refresh(&conf, tok.RefreshToken); err != nil {
 		t.Fatalf("new secret: %v", err)
 	}
+}
+
+// A grace retry revokes the first use's child. If that child is presented
+// afterwards, two parties hold the family (RFC 9700 §4.14.2: "one of them
+// will present an invalidated refresh token"): the whole family dies, the
+// retry's branch included, instead of the retry's holder keeping it.
+func TestRefreshGraceRevokedBranchIsReuse(t *testing.T) {
+	t.Parallel()
+	eachBackend(t, func(t *testing.T, e *env) {
+		auto, secret := e.newClient("Automation", func(c *store.Client) { c.RefreshGrace = 30 * time.Second })
+		conf := e.oauthConfig(auto, secret)
+		tok := e.tokens(conf)
+		first, err := e.refresh(conf, tok.RefreshToken)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.clock.Advance(time.Second)
+		retry, err := e.refresh(conf, tok.RefreshToken) // the other party, within grace
+		if err != nil {
+			t.Fatalf("retry within grace: %v", err)
+		}
+		if _, err := e.refresh(conf, first.RefreshToken); oauthError(t, err) != "invalid_grant" {
+			t.Fatalf("the revoked branch's refresh token: %v", err)
+		}
+		if e.introspect(retry.AccessToken, auto, secret)["active"] == true || e.api(retry.AccessToken) != http.StatusUnauthorized {
+			t.Fatal("the retry's branch survived the revoked branch's use")
+		}
+		if _, err := e.refresh(conf, retry.RefreshToken); oauthError(t, err) != "invalid_grant" {
+			t.Fatalf("the retry's refresh token after the reuse: %v", err)
+		}
+		if !slices.Contains(e.auditActions(), "token.reuse_detected") {
+			t.Fatal("reuse not audited")
+		}
+	})
 }

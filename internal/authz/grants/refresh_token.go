@@ -62,7 +62,13 @@ func (g *RefreshToken) Exchange(ctx context.Context, req Request) (Issued, error
 		case s.Grant.Revoked():
 			return store.Rotation{}, fmt.Errorf("grant %s revoked (%s): %w", s.Grant.ID, s.Grant.RevokeReason, oauth.ErrInvalidGrant)
 		case !s.Token.RevokedAt.IsZero():
-			return store.Rotation{}, fmt.Errorf("refresh token revoked: %w", oauth.ErrInvalidGrant)
+			// Only a grace retry revokes a single refresh token: the first
+			// use's child. Its holder and the retry's are two parties with
+			// the same family, so this is reuse (RFC 9700 §4.14.2), not a
+			// dead end that leaves the retry's branch to whoever made it.
+			outcome = ReasonReuse
+			return store.Rotation{RevokeGrant: true, RevokeReason: ReasonReuse},
+				fmt.Errorf("refresh token revoked by a grace retry presented again, grant %s: %w", s.Grant.ID, oauth.ErrInvalidGrant)
 		case req.Now.Sub(s.Grant.LastUsedAt) > g.env.RefreshIdle:
 			outcome = ReasonIdle
 			return store.Rotation{RevokeGrant: true, RevokeReason: ReasonIdle},

@@ -63,11 +63,10 @@ func (c *call) deviceFilter(pr pageRequest) (store.DeviceFilter, error) {
 	if m := c.query("model"); m != "" {
 		f.Models = append(f.Models, m)
 	}
-	if macs := c.queryList("macs"); len(macs) > 0 {
-		// The store filters one MAC; several are matched here after it.
-		if len(macs) == 1 {
-			f.MAC = strings.ToLower(macs[0])
-		}
+	// In the store's query, not after it: a page cut before filtering
+	// would lose matches beyond it and the Link to them.
+	for _, m := range c.queryList("macs") {
+		f.MACs = append(f.MACs, strings.ToLower(m))
 	}
 	return f, nil
 }
@@ -77,11 +76,6 @@ func (c *call) listDevices(f store.DeviceFilter, pr pageRequest) ([]store.Device
 	devs, err := c.h.dash.ListDevices(c.r.Context(), f)
 	if err != nil {
 		return nil, err
-	}
-	if macs := c.queryList("macs"); len(macs) > 1 {
-		devs = slices.DeleteFunc(devs, func(d store.Device) bool {
-			return !slices.ContainsFunc(macs, func(m string) bool { return strings.EqualFold(m, d.MAC) })
-		})
 	}
 	devs, more := trim(pr, devs)
 	first, last := "", ""

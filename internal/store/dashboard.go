@@ -77,8 +77,9 @@ type DeviceFilter struct {
 	Statuses     []string
 	Tags         []string
 	TagsAll      bool
-	Name         string // exact
-	MAC          string // exact, lower-case
+	Name         string   // exact
+	MAC          string   // exact, lower-case
+	MACs         []string // any of, lower-case
 	Page
 }
 

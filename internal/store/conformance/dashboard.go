@@ -249,6 +249,8 @@ func testDevices(t *testing.T, s store.Store) {
 		{"product type+status", store.DeviceFilter{ProductTypes: []string{"switch"}, Statuses: []string{"online"}}, 750},
 		{"tag", store.DeviceFilter{Tags: []string{"t0"}}, 334},
 		{"serials", store.DeviceFilter{Serials: []string{"Q2AA-0003-0000", "Q2ZZ-0000-0000"}}, 1},
+		{"macs", store.DeviceFilter{MACs: []string{"e0:55:3d:ff:ff:ff", "e0:55:3d:00:00:01"}}, 1000},
+		{"other macs", store.DeviceFilter{MACs: []string{"e0:55:3d:ff:ff:ff"}}, 0},
 		{"page", store.DeviceFilter{Page: store.Page{StartingAfter: "Q2AA-0995-0000", Limit: 10}}, 4},
 	}
 	for _, tt := range tests {

@@ -374,6 +374,7 @@ func (d dashboard) ListDevices(ctx context.Context, f store.DeviceFilter) ([]sto
 	}
 	w.in("network_id", f.NetworkIDs)
 	w.in("serial", f.Serials)
+	w.in("mac", f.MACs)
 	w.in("model", f.Models)
 	w.in("product_type", f.ProductTypes)
 	w.in("status", f.Statuses)

@@ -198,9 +198,11 @@ func (k *Keeper) access(ctx context.Context, ref Ref, force time.Time) (Access, 
 				return k.use(ctx, t)
 			}
 		}
-		if round >= 3 && t.InflightHash == "" && t.AccessSealed != "" && k.cfg.Now().Before(t.AccessExpiresAt) {
+		if round >= 3 && t.InflightHash == "" && t.AccessSealed != "" && k.cfg.Now().Before(t.AccessExpiresAt) &&
+			scope.Subset(t.AccessScopes, allowed) {
 			// Refreshed, but the server gives lifetimes shorter than the
-			// margin: use what there is rather than refresh in a loop.
+			// margin: use what there is rather than refresh in a loop (never
+			// an access token wider than the owner may use now).
 			return k.use(ctx, t)
 		}
 		if round >= 6 {
@@ -403,7 +405,13 @@ func (k *Keeper) refresh(ctx context.Context, t store.AutomationToken, allowed [
 			return k.markReconnect(ctx, t, reason, err)
 		}
 		// The attempt may or may not have reached the server: the in-flight
-		// record stays, and the next attempt presents the same token.
+		// record stays, and the next attempt presents the same token. The
+		// server gave no verdict on the token (it is down or unreachable),
+		// so this is not an interrupted attempt: it does not count towards
+		// MaxAttempts, or an outage would retire tokens that are still good.
+		if transient(err) {
+			k.uncount(context.WithoutCancel(ctx), t)
+		}
 		return fmt.Errorf("keeper: refresh: %w", err)
 	}
 
@@ -423,6 +431,10 @@ func (k *Keeper) refresh(ctx context.Context, t store.AutomationToken, allowed [
 	if granted == nil {
 		granted = t.Scopes
 	}
+	// A server that ignores the narrower scope asked for must not hand a
+	// downgraded owner's runs an access token with write scopes: keep the
+	// rotated refresh token (the chain), not that access token.
+	overScoped := ask != nil && !scope.Subset(granted, allowed)
 	now = store.Micro(k.cfg.Now())
 	_, err = k.cfg.Tokens.UpdateToken(ctx, t.ID, func(x *store.AutomationToken) error {
 		if x.LeaseHolder != k.holder {
@@ -431,6 +443,9 @@ func (k *Keeper) refresh(ctx context.Context, t store.AutomationToken, allowed [
 		x.RefreshSealed, x.RefreshHash = sealedR, Hash(newRefresh)
 		x.AccessSealed, x.AccessScopes = sealedA, granted
 		x.AccessExpiresAt = now.Add(time.Duration(resp.ExpiresIn) * time.Second)
+		if overScoped {
+			x.AccessSealed, x.AccessScopes, x.AccessExpiresAt = "", nil, time.Time{}
+		}
 		x.RefreshedAt = now
 		x.InflightHash, x.InflightAttempts, x.InflightAt = "", 0, time.Time{}
 		x.State, x.Reason = store.TokenValid, ""
@@ -452,7 +467,31 @@ func (k *Keeper) refresh(ctx context.Context, t store.AutomationToken, allowed [
 		details["narrowed_to"] = scope.Format(ask)
 	}
 	k.record(ctx, t, "automation.token_refreshed", details)
+	if overScoped {
+		return fmt.Errorf("keeper: the authorization server granted %q, more than the owner may use now (%q); the token is re-issued on the owner's next visit", scope.Format(granted), scope.Format(allowed))
+	}
 	return nil
+}
+
+// transient reports whether a refresh failed without a verdict of the
+// authorization server on the token: no answer, or a server error.
+func transient(err error) bool {
+	var oe *OAuthError
+	return !errors.As(err, &oe) || oe.Status >= 500
+}
+
+// uncount takes back the attempt t's in-flight record counted, while this
+// keeper still holds the lease and the record is still that attempt's.
+func (k *Keeper) uncount(ctx context.Context, t store.AutomationToken) {
+	_, err := k.cfg.Tokens.UpdateToken(ctx, t.ID, func(x *store.AutomationToken) error {
+		if x.LeaseHolder == k.holder && x.InflightHash == t.InflightHash && x.InflightAttempts == t.InflightAttempts && x.InflightAttempts > 0 {
+			x.InflightAttempts--
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		k.cfg.Log.WarnContext(ctx, "recording a failed refresh attempt failed", "tenant", t.TenantID, "kind", t.Kind, "err", err)
+	}
 }
 
 func (k *Keeper) fault(point string) {

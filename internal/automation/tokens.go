@@ -246,7 +246,12 @@ func (s *Service) issRequired(ctx context.Context) bool {
 		Issuer    string `json:"issuer"`
 		Supported bool   `json:"authorization_response_iss_parameter_supported"`
 	}
-	supported := resp.StatusCode == http.StatusOK && json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&md) == nil && md.Supported && md.Issuer == iss
+	if resp.StatusCode != http.StatusOK || json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&md) != nil {
+		// No answer (an outage): not cached, or one failure would switch
+		// the mix-up defence off for the life of the process.
+		return false
+	}
+	supported := md.Supported && md.Issuer == iss
 	issSupport.Store(iss, supported)
 	return supported
 }

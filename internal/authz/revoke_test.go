@@ -284,3 +284,38 @@ func TestJanitor(t *testing.T) {
 		t.Fatalf("reuse after cleanup not detected: %+v %v", g, err)
 	}
 }
+
+// Remove revokes everything the integration holds in the organization,
+// including what it could still obtain: a code an administrator approved
+// just before the removal must not turn into a live grant after it.
+func TestRemoveVoidsPendingCodes(t *testing.T) {
+	t.Parallel()
+	eachBackend(t, func(t *testing.T, e *env) {
+		beta := e.newOrg("200", "Beta")
+		if err := e.st.Accounts().PutMembership(e.ctx, store.Membership{OrgID: beta.ID, AccountID: e.admin.ID, Access: store.AccessFull, CreatedAt: e.clock.Now()}); err != nil {
+			t.Fatal(err)
+		}
+		e.tokens(e.conf) // so that the integration is listed
+		pending := e.code(e.conf)
+		betaCode := e.decide(e.admin, e.consentPage(e.admin, e.conf.AuthCodeURL("s")), "approve", beta.ID).Query().Get("code")
+
+		pageURL := e.srv.URL + "/organizations/" + e.org.ID + "/integrations"
+		_, body := get(t, e.browser(e.admin), pageURL)
+		m := removeFormRE.FindStringSubmatch(body)
+		if m == nil {
+			t.Fatalf("no Remove form:\n%s", body)
+		}
+		if resp, _ := postForm(t, e.browser(e.admin), e.srv.URL+m[1], formFields(body)); resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("remove: %d", resp.StatusCode)
+		}
+		if tok, err := e.conf.Exchange(e.ctx, pending); err == nil {
+			t.Fatalf("a code approved before Remove was exchanged after it (access token works: %v)", e.api(tok.AccessToken) == http.StatusOK)
+		} else if oauthError(t, err) != "invalid_grant" {
+			t.Fatalf("exchange after Remove: %v", err)
+		}
+		// Another organization's pending code is not the removal's business.
+		if _, err := e.conf.Exchange(e.ctx, betaCode); err != nil {
+			t.Fatalf("the other organization's code: %v", err)
+		}
+	})
+}

@@ -303,8 +303,27 @@ func testRevocation(t *testing.T, s store.Store) {
 		!ints[0].GrantedAt.Equal(t0) || ints[1].Client.ID != "other" {
 		t.Fatalf("ListOrgIntegrations = %+v", ints)
 	}
+	// Pending (unredeemed) codes go with the revocation that covers them,
+	// so none can become a live grant afterwards; others stay.
+	pending := func(hash, clientID, orgID string, orgBound bool) {
+		must(t, gs.CreateCode(ctx, store.AuthCode{Hash: hash, ClientID: clientID, AccountID: "acc", OrgID: orgID, RedirectURI: "https://app/cb",
+			Scopes: []string{"a:read"}, CreatedAt: t0, ExpiresAt: t0.Add(10 * time.Minute), OrgBound: orgBound}))
+	}
+	pending("p-cid-1", "cid", "1", false)
+	pending("p-cid-2", "cid", "2", false)
+	pending("p-other-1", "other", "1", false)
+	pending("p-other-1-ob", "other", "1", true)
+	redeemable := func(hash string) bool {
+		_, err := gs.RedeemCode(ctx, store.RedeemCodeParams{CodeHash: hash, Now: t0, Check: func(store.AuthCode) (store.Grant, store.TokenPair, error) {
+			return store.Grant{}, store.TokenPair{}, errors.New("probe")
+		}})
+		return !errors.Is(err, store.ErrNotFound)
+	}
 	ids, err := gs.RevokeClientOrgGrants(ctx, "cid", "1", "removed", t0.Add(time.Hour))
 	must(t, err)
+	if redeemable("p-cid-1") || !redeemable("p-cid-2") || !redeemable("p-other-1") || !redeemable("code-1") {
+		t.Fatal("RevokeClientOrgGrants: pending codes of the client in the organization must go, nothing else")
+	}
 	if !slices.Equal(ids, []string{g1}) {
 		t.Fatalf("RevokeClientOrgGrants = %v", ids)
 	}
@@ -329,6 +348,9 @@ func testRevocation(t *testing.T, s store.Store) {
 	}
 	ids, err = gs.RevokeAccountOrgGrants(ctx, "acc", "1", "left_org", t0.Add(time.Hour))
 	must(t, err)
+	if redeemable("p-other-1") || !redeemable("p-other-1-ob") || !redeemable("p-cid-2") {
+		t.Fatal("RevokeAccountOrgGrants: the account's pending codes in the organization must go, org-bound ones stay")
+	}
 	if !slices.Equal(ids, []string{g3}) {
 		t.Fatalf("RevokeAccountOrgGrants = %v", ids)
 	}

@@ -281,6 +281,9 @@ func (g grants) RevokeAccessToken(ctx context.Context, hash string, at time.Time
 func (g grants) RevokeClientOrgGrants(ctx context.Context, clientID, orgID, reason string, at time.Time) ([]string, error) {
 	var ids []string
 	err := g.s.tx(ctx, func(tx *sql.Tx) error {
+		if err := dropPendingCodes(ctx, tx, `client_id = $1 AND org_id = $2`, clientID, orgID); err != nil {
+			return err
+		}
 		var err error
 		ids, err = revokeGrantsWhere(ctx, tx, `client_id = $3 AND org_id = $4`, reason, at, clientID, orgID)
 		return err
@@ -291,11 +294,24 @@ func (g grants) RevokeClientOrgGrants(ctx context.Context, clientID, orgID, reas
 func (g grants) RevokeAccountOrgGrants(ctx context.Context, accountID, orgID, reason string, at time.Time) ([]string, error) {
 	var ids []string
 	err := g.s.tx(ctx, func(tx *sql.Tx) error {
+		if err := dropPendingCodes(ctx, tx, `account_id = $1 AND org_id = $2 AND NOT org_bound`, accountID, orgID); err != nil {
+			return err
+		}
 		var err error
 		ids, err = revokeGrantsWhere(ctx, tx, `account_id = $3 AND org_id = $4 AND NOT org_bound`, reason, at, accountID, orgID)
 		return err
 	})
 	return ids, err
+}
+
+// dropPendingCodes deletes the unredeemed codes matching where, so that a
+// code approved before a revocation cannot become a live grant after it.
+// It runs before the grants are revoked: on PostgreSQL, a code being
+// redeemed concurrently makes it wait for that commit, and the next
+// statement's snapshot then sees (and revokes) the grant it created.
+func dropPendingCodes(ctx context.Context, tx *sql.Tx, where string, args ...any) error {
+	_, err := tx.ExecContext(ctx, `DELETE FROM auth_codes WHERE redeemed_at IS NULL AND `+where, args...)
+	return err
 }
 
 func (g grants) ListOrgIntegrations(ctx context.Context, orgID string) ([]store.OrgIntegration, error) {

@@ -70,6 +70,19 @@ type Service struct {
 	audit   *audit.Recorder
 	now     func() time.Time
 	lg      *slog.Logger
+	changed func(ctx context.Context)
+}
+
+// OnChange sets what runs after an integration is updated, its secret
+// rotated or it is deleted: a server passes its change feed's Sync, so its
+// own caches drop the old secret and the revoked tokens before the answer
+// goes out, not a poll later.
+func (s *Service) OnChange(fn func(ctx context.Context)) { s.changed = fn }
+
+func (s *Service) notify(ctx context.Context) {
+	if s.changed != nil {
+		s.changed(ctx)
+	}
 }
 
 // NewService returns a Service. now may be nil for time.Now.
@@ -338,6 +351,7 @@ func (s *Service) update(ctx context.Context, a actor, id string, p UpdateParams
 	if slices.Contains(changed, "resource_server") {
 		details["resource_server"] = strconv.FormatBool(c.ResourceServer)
 	}
+	s.notify(ctx)
 	s.record(ctx, a, "client.updated", id, details)
 	return c, nil
 }
@@ -372,6 +386,7 @@ func (s *Service) rotate(ctx context.Context, a actor, id string) (store.Client,
 	if err != nil {
 		return store.Client{}, "", fmt.Errorf("registry: rotate secret: %w", err)
 	}
+	s.notify(ctx)
 	s.record(ctx, a, "client.secret_rotated", id, nil)
 	return c, secret, nil
 }
@@ -399,6 +414,7 @@ func (s *Service) delete(ctx context.Context, a actor, id string) error {
 	if err != nil {
 		return fmt.Errorf("registry: delete integration: %w", err)
 	}
+	s.notify(ctx)
 	s.record(ctx, a, "client.deleted", id, map[string]string{"name": c.Name, "owner": c.OwnerAccountID})
 	s.lg.InfoContext(ctx, "integration deleted", "client_id", id)
 	return nil

@@ -199,3 +199,42 @@ func TestTokenFollowsGrantorAccess(t *testing.T) {
 	}
 	waitStatus(t, networks, tok.AccessToken, http.StatusUnauthorized, time.Second)
 }
+
+// TestRotatedSecretStopsAtOnce: after a secret rotation through the
+// registry, the very next token request with the old secret is refused by
+// the same server (no poll interval in between).
+func TestRotatedSecretStopsAtOnce(t *testing.T) {
+	t.Parallel()
+	e := startServer(t, nil)
+	ctx := context.Background()
+	conf, tok, clientID := issueToken(t, e, "dashboard:general:config:read")
+	refresh := func(secret string) error {
+		c := *conf
+		c.ClientSecret = secret
+		_, err := c.TokenSource(ctx, &oauth2.Token{RefreshToken: tok.RefreshToken, Expiry: time.Now().Add(-time.Minute)}).Token()
+		return err
+	}
+	// The old secret is cached by a first use.
+	req, _ := http.NewRequest(http.MethodPost, e.url+"/oauth/introspect", strings.NewReader(url.Values{"token": {tok.AccessToken}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth(clientID, conf.ClientSecret)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("introspect with the current secret: %d", resp.StatusCode)
+	}
+	_, newSecret, err := e.srv.Registry.RotateSecret(ctx, clientID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var re *oauth2.RetrieveError
+	if err := refresh(conf.ClientSecret); !errors.As(err, &re) || re.Response.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("old secret right after rotation: %v", err)
+	}
+	if err := refresh(newSecret); err != nil {
+		t.Fatalf("new secret: %v", err)
+	}
+}

@@ -87,6 +87,11 @@ func New(ctx context.Context, cfg config.Config, st *sqlstore.Store, lg *slog.Lo
 		return nil, err
 	}
 	s.Registry = registry.NewService(st.Clients(), s.Audit, now, lg)
+	s.Registry.OnChange(func(ctx context.Context) {
+		if err := feed.Sync(ctx); err != nil {
+			lg.WarnContext(ctx, "change feed sync after an integration change", "err", err)
+		}
+	})
 	regh, err := registry.NewHandler(s.Registry, s.Sessions, lg)
 	if err != nil {
 		return nil, err

@@ -3,6 +3,8 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"errors"
+	"strings"
 	"time"
 
 	"github.com/grantflow/grantflow/internal/store"
@@ -27,6 +29,27 @@ func scanAPIKey(row interface{ Scan(...any) error }) (store.APIKey, error) {
 // creations that pick the same slot collide on UNIQUE (account_id, slot),
 // so the limit holds without locking the account.
 func (a apiKeys) CreateAPIKey(ctx context.Context, k store.APIKey, max int) error {
+	// Two creations racing on PostgreSQL can both see slot 1 free; the
+	// loser's insert then violates (account_id, slot) although another slot
+	// may be free, so it looks again. Each round one racer wins, so max+1
+	// rounds settle it.
+	var err error
+	for range max + 1 {
+		err = a.createAPIKey(ctx, k, max)
+		if !errors.Is(err, errSlotTaken) {
+			break
+		}
+	}
+	if errors.Is(err, errSlotTaken) {
+		return store.ErrConflict
+	}
+	return err
+}
+
+// errSlotTaken is a lost race for a key slot, as opposed to a full account.
+var errSlotTaken = errors.New("sqlstore: api key slot taken concurrently")
+
+func (a apiKeys) createAPIKey(ctx context.Context, k store.APIKey, max int) error {
 	return a.s.tx(ctx, func(tx *sql.Tx) error {
 		rows, err := tx.QueryContext(ctx, `SELECT slot FROM api_keys WHERE account_id = $1`, k.AccountID)
 		if err != nil {
@@ -57,6 +80,9 @@ func (a apiKeys) CreateAPIKey(ctx context.Context, k store.APIKey, max int) erro
 		}
 		_, err = tx.ExecContext(ctx, `INSERT INTO api_keys (id, account_id, slot, hash, last4, created_at) VALUES ($1, $2, $3, $4, $5, $6)`,
 			k.ID, k.AccountID, slot, k.Hash, k.Last4, usv(k.CreatedAt))
+		if isUnique(err) && strings.Contains(err.Error(), "slot") {
+			return errSlotTaken
+		}
 		return notFoundFK(conflictOr(err))
 	})
 }

@@ -383,17 +383,21 @@ func (g grants) Cleanup(ctx context.Context, p store.CleanupParams) (store.Clean
 		return res.RowsAffected()
 	}
 	var err error
-	if r.Codes, err = del(`DELETE FROM auth_codes WHERE expires_at < $1`, usv(p.CodesExpiredBefore)); err != nil {
-		return r, err
-	}
-	if r.AccessTokens, err = del(`DELETE FROM access_tokens WHERE expires_at < $1`, usv(p.Now)); err != nil {
-		return r, err
-	}
 	// A grant's rows (and its rotated refresh-token hashes) go only when no
 	// token of it can be used any more: revoked long enough ago, or idle past
 	// the refresh-token lifetime. Tokens go with it (ON DELETE CASCADE).
 	r.Grants, err = del(`DELETE FROM grants WHERE (revoked_at IS NOT NULL AND revoked_at < $1) OR (revoked_at IS NULL AND last_used_at < $2)`,
 		usv(p.RevokedBefore), usv(p.IdleBefore))
+	if err != nil {
+		return r, err
+	}
+	// A redeemed code stays while its grant does, so replaying it revokes
+	// the grant however late the replay comes.
+	if r.Codes, err = del(`DELETE FROM auth_codes WHERE expires_at < $1
+		AND (redeemed_at IS NULL OR NOT EXISTS (SELECT 1 FROM grants WHERE grants.id = auth_codes.grant_id))`, usv(p.CodesExpiredBefore)); err != nil {
+		return r, err
+	}
+	r.AccessTokens, err = del(`DELETE FROM access_tokens WHERE expires_at < $1`, usv(p.Now))
 	return r, err
 }
 

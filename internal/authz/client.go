@@ -49,7 +49,9 @@ func parseClientCredentials(r *http.Request) (clientCredentials, error) {
 
 // parseBasic decodes an "Authorization: Basic" header. RFC 6749 §2.3.1
 // form-urlencodes the id and the secret before Basic encoding, so both are
-// decoded again. A header with another scheme is not client authentication.
+// decoded again. A header with another scheme (or malformed Basic) is
+// refused as invalid_client rather than ignored, so a client that meant to
+// authenticate learns that it did not.
 func parseBasic(header string) (id, secret string, ok bool, err error) {
 	if header == "" {
 		return "", "", false, nil

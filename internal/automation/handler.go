@@ -265,7 +265,6 @@ func (s *Service) pending(r *http.Request, t store.Tenant, acct store.Account, a
 }
 
 func (h *Handler) renderHome(w http.ResponseWriter, r *http.Request, acct store.Account, ms []store.OrgMembership, m store.OrgMembership, t store.Tenant, role store.Role, test *TestResult) {
-	ctx := r.Context()
 	p := homePage{Chrome: h.chrome(w, r, acct, "Automation"), Orgs: ms, Org: m, Tenant: t, Role: role,
 		External: h.svc.cfg.External(), Admin: role == store.RoleTenantAdmin, Test: test}
 	if f := flashes[r.URL.Query().Get("done")]; f != "" {
@@ -276,18 +275,21 @@ func (h *Handler) renderHome(w http.ResponseWriter, r *http.Request, acct store.
 		p.SetupError = "Automation could not register itself with the authorization server, so tokens cannot be created. The log has the details (an http issuer is allowed only on a loopback address)."
 	}
 	h.svc.clientMu.Unlock()
-	if tg, err := h.svc.auto.GetTargetByName(ctx, t.ID, TargetName); err == nil {
-		p.Target, p.HasTarget, p.TargetURL = tg, true, TargetURL(tg)
-	}
-	view, err := h.svc.View(ctx, t, &acct)
+	// The rows the view was made from: the page shows more of them, and
+	// reading them again would cost a query per token on every visit.
+	view, rows, err := h.svc.view(r.Context(), t, &acct)
 	if err != nil {
 		h.fail(w, r, acct, err)
 		return
 	}
-	for _, tv := range view.Tokens {
+	for _, tg := range rows.targets {
+		if tg.Name == TargetName {
+			p.Target, p.HasTarget, p.TargetURL = tg, true, TargetURL(tg)
+		}
+	}
+	for i, tv := range view.Tokens {
 		c := tokenCard{Kind: tv.Kind, State: tv.State, Reason: tv.Reason, Missing: tv.State == store.TokenMissing, CreatedBy: tv.CreatedBy}
-		tok, err := h.svc.auto.GetToken(ctx, t.ID, store.TokenKind(tv.Kind), acct.ID)
-		if err == nil {
+		if tok := rows.tokens[i]; tok != nil {
 			c.ValidUntil, c.Refreshed, c.CreatedAt = tok.AccessExpiresAt, tok.RefreshedAt, tok.CreatedAt
 			c.Scopes, c.ReadOnly = len(tok.Scopes), len(scope.ReadOnly(tok.Scopes)) == len(tok.Scopes)
 		}

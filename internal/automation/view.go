@@ -61,11 +61,30 @@ const (
 // and viewer's own user token only; without (the CLI, an operator) every
 // user token's state, never a value.
 func (s *Service) View(ctx context.Context, t store.Tenant, viewer *store.Account) (TenantView, error) {
+	v, _, err := s.view(ctx, t, viewer)
+	return v, err
+}
+
+// viewRows are the rows a TenantView was made from, for the home page,
+// which shows more of them than the view does: the targets, and the token
+// behind each of the view's Tokens (nil where it is missing).
+type viewRows struct {
+	targets []store.Target
+	tokens  []*store.AutomationToken
+}
+
+func (s *Service) view(ctx context.Context, t store.Tenant, viewer *store.Account) (TenantView, viewRows, error) {
 	v := TenantView{ID: t.ID, OrgID: t.OrgID, Meraki: t.Meraki, Targets: []TargetView{}, Tokens: []TokenView{}}
+	var rows viewRows
+	add := func(tv TokenView, tok *store.AutomationToken) {
+		v.Tokens = append(v.Tokens, tv)
+		rows.tokens = append(rows.tokens, tok)
+	}
 	tgs, err := s.auto.ListTargets(ctx, t.ID)
 	if err != nil {
-		return v, err
+		return v, rows, err
 	}
+	rows.targets = tgs
 	for _, tg := range tgs {
 		v.Targets = append(v.Targets, TargetView{ID: tg.ID, Name: tg.Name, Type: tg.Type, Host: tg.Host, MetadataVersion: tg.MetadataVersion, SyncedAt: timeString(tg.SyncedAt)})
 	}
@@ -85,39 +104,38 @@ func (s *Service) View(ctx context.Context, t store.Tenant, viewer *store.Accoun
 	org, err := s.auto.GetToken(ctx, t.ID, store.TokenOrg, "")
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		v.Tokens = append(v.Tokens, TokenView{Kind: string(store.TokenOrg), State: store.TokenMissing, Reason: reasonOrgMissing})
+		add(TokenView{Kind: string(store.TokenOrg), State: store.TokenMissing, Reason: reasonOrgMissing}, nil)
 	case err != nil:
-		return v, err
+		return v, rows, err
 	default:
 		tv := tokenView(org, nil)
 		if viewer != nil {
 			tv.CreatedBy, tv.CreatedAt = email(org.AccountID), org.CreatedAt.UTC().Format(time.RFC3339)
 		}
-		v.Tokens = append(v.Tokens, tv)
+		add(tv, &org)
 	}
 	if viewer != nil {
 		own, err := s.auto.GetToken(ctx, t.ID, store.TokenUser, viewer.ID)
+		e := viewer.Email
 		switch {
 		case errors.Is(err, store.ErrNotFound):
-			e := viewer.Email
-			v.Tokens = append(v.Tokens, TokenView{Kind: string(store.TokenUser), Owner: &e, State: store.TokenMissing, Reason: reasonUserMissing})
+			add(TokenView{Kind: string(store.TokenUser), Owner: &e, State: store.TokenMissing, Reason: reasonUserMissing}, nil)
 		case err != nil:
-			return v, err
+			return v, rows, err
 		default:
-			e := viewer.Email
-			v.Tokens = append(v.Tokens, tokenView(own, &e))
+			add(tokenView(own, &e), &own)
 		}
-		return v, nil
+		return v, rows, nil
 	}
 	users, err := s.auto.ListTokens(ctx, store.TokenFilter{TenantID: t.ID, Kind: store.TokenUser})
 	if err != nil {
-		return v, err
+		return v, rows, err
 	}
-	for _, u := range users {
+	for i, u := range users {
 		e := email(u.AccountID)
-		v.Tokens = append(v.Tokens, tokenView(u, &e))
+		add(tokenView(u, &e), &users[i])
 	}
-	return v, nil
+	return v, rows, nil
 }
 
 func tokenView(t store.AutomationToken, owner *string) TokenView {

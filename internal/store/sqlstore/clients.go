@@ -13,7 +13,7 @@ type clients struct{ s *Store }
 
 const clientCols = `id, owner_account_id, name, secret_hash, redirect_uris, scopes, resource_server, first_party, refresh_grace_us, created_at, updated_at`
 
-func scanClient(row interface{ Scan(...any) error }) (store.Client, error) {
+func scanClient(row scanner) (store.Client, error) {
 	var c store.Client
 	var uris, scopes string
 	var grace, created, updated int64
@@ -103,11 +103,9 @@ func (cs clients) DeleteClient(ctx context.Context, id string, at time.Time) err
 		if err := affected(res, err); err != nil {
 			return err
 		}
-		ids, err := revokeGrantsWhere(ctx, tx, `client_id = $3`, "client_deleted", at, id)
-		if err != nil {
+		if _, err := revokeGrantsWhere(ctx, tx, `client_id = $3`, "client_deleted", at, id); err != nil {
 			return err
 		}
-		_ = ids
 		return publish(ctx, tx, store.ChangeClient, id, at)
 	})
 }

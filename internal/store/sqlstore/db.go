@@ -18,6 +18,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -150,6 +151,26 @@ func (s *Store) Grants() store.Grants               { return grants{s} }
 func (s *Store) Audit() store.AuditLog              { return auditLog{s} }
 func (s *Store) Changes() store.Changes             { return changes{s} }
 func (s *Store) Markers() store.Markers             { return markers{s} }
+
+// scanner is a *sql.Row or *sql.Rows: what the scanX functions read.
+type scanner interface{ Scan(dest ...any) error }
+
+// joined lets a scanX function read its columns from a row of a join that
+// selects other columns before (and after) them, so each row type is
+// decoded in one place.
+type joined struct {
+	row           scanner
+	before, after []any
+}
+
+func (j joined) Scan(dest ...any) error {
+	return j.row.Scan(slices.Concat(j.before, dest, j.after)...)
+}
+
+// scanFunc is a scanner made of a function.
+type scanFunc func(dest ...any) error
+
+func (f scanFunc) Scan(dest ...any) error { return f(dest...) }
 
 // querier is what *sql.DB and *sql.Tx have in common.
 type querier interface {

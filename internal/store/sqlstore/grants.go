@@ -23,7 +23,7 @@ func (g grants) CreateCode(ctx context.Context, c store.AuthCode) error {
 	return conflictOr(err)
 }
 
-func scanCode(row interface{ Scan(...any) error }) (store.AuthCode, error) {
+func scanCode(row scanner) (store.AuthCode, error) {
 	var c store.AuthCode
 	var scopes string
 	var created, expires int64
@@ -87,7 +87,7 @@ func insertPair(ctx context.Context, q querier, p store.TokenPair) error {
 
 const grantCols = `id, client_id, account_id, org_id, scopes, created_at, last_used_at, revoked_at, revoke_reason, org_bound`
 
-func scanGrant(row interface{ Scan(...any) error }) (store.Grant, error) {
+func scanGrant(row scanner) (store.Grant, error) {
 	var g store.Grant
 	var scopes string
 	var created, used int64
@@ -100,7 +100,7 @@ func scanGrant(row interface{ Scan(...any) error }) (store.Grant, error) {
 
 const refreshCols = `hash, grant_id, parent_hash, created_at, rotated_at, child_hash, revoked_at`
 
-func scanRefresh(row interface{ Scan(...any) error }) (store.RefreshToken, error) {
+func scanRefresh(row scanner) (store.RefreshToken, error) {
 	var r store.RefreshToken
 	var created int64
 	var rotated, revoked sql.NullInt64
@@ -189,21 +189,15 @@ func (g grants) GetAccessToken(ctx context.Context, hash string) (store.AccessTo
 	var created, expires int64
 	var revoked sql.NullInt64
 	row := g.s.r.QueryRowContext(ctx, `SELECT a.hash, a.grant_id, a.refresh_hash, a.client_id, a.account_id, a.org_id, a.scopes,
-		a.created_at, a.expires_at, a.revoked_at, g.id, g.client_id, g.account_id, g.org_id, g.scopes, g.created_at, g.last_used_at, g.revoked_at, g.revoke_reason, g.org_bound
+		a.created_at, a.expires_at, a.revoked_at, `+prefixed("g.", grantCols)+`
 		FROM access_tokens a JOIN grants g ON g.id = a.grant_id WHERE a.hash = $1`, hash)
-	var gr store.Grant
-	var gScopes string
-	var gCreated, gUsed int64
-	var gRevoked sql.NullInt64
-	err := row.Scan(&a.Hash, &a.GrantID, &a.RefreshHash, &a.ClientID, &a.AccountID, &a.OrgID, &scopes, &created, &expires, &revoked,
-		&gr.ID, &gr.ClientID, &gr.AccountID, &gr.OrgID, &gScopes, &gCreated, &gUsed, &gRevoked, &gr.RevokeReason, &gr.OrgBound)
+	gr, err := scanGrant(joined{row: row, before: []any{&a.Hash, &a.GrantID, &a.RefreshHash, &a.ClientID, &a.AccountID, &a.OrgID,
+		&scopes, &created, &expires, &revoked}})
 	if err != nil {
 		return a, gr, notFound(err)
 	}
 	a.Scopes = splitList(scopes)
 	a.CreatedAt, a.ExpiresAt, a.RevokedAt = fromUSv(created), fromUSv(expires), fromUS(revoked)
-	gr.Scopes = splitList(gScopes)
-	gr.CreatedAt, gr.LastUsedAt, gr.RevokedAt = fromUSv(gCreated), fromUSv(gUsed), fromUS(gRevoked)
 	a.OrgBound = gr.OrgBound
 	return a, gr, nil
 }
@@ -326,16 +320,10 @@ func (g grants) ListOrgIntegrations(ctx context.Context, orgID string) ([]store.
 	for rows.Next() {
 		var scopes string
 		var created, used int64
-		var c store.Client
-		var uris, cScopes string
-		var grace, cCreated, cUpdated int64
-		if err := rows.Scan(&scopes, &created, &used, &c.ID, &c.OwnerAccountID, &c.Name, &c.SecretHash, &uris, &cScopes,
-			&c.ResourceServer, &c.FirstParty, &grace, &cCreated, &cUpdated); err != nil {
+		c, err := scanClient(joined{row: rows, before: []any{&scopes, &created, &used}})
+		if err != nil {
 			return nil, err
 		}
-		c.RedirectURIs, c.Scopes = splitLines(uris), splitList(cScopes)
-		c.RefreshGrace = time.Duration(grace) * time.Microsecond
-		c.CreatedAt, c.UpdatedAt = fromUSv(cCreated), fromUSv(cUpdated)
 		if n := len(out); n == 0 || out[n-1].Client.ID != c.ID {
 			out = append(out, store.OrgIntegration{Client: c, GrantedAt: fromUSv(created)})
 		}

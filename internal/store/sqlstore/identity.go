@@ -54,7 +54,7 @@ type accounts struct{ s *Store }
 
 const accountCols = `id, email, name, password_hash, created_at, updated_at`
 
-func scanAccount(row interface{ Scan(...any) error }) (store.Account, error) {
+func scanAccount(row scanner) (store.Account, error) {
 	var a store.Account
 	var created, updated int64
 	err := row.Scan(&a.ID, &a.Email, &a.Name, &a.PasswordHash, &created, &updated)
@@ -105,18 +105,25 @@ func (a accounts) DeleteMembership(ctx context.Context, orgID, accountID string)
 	})
 }
 
-func (a accounts) GetMembership(ctx context.Context, orgID, accountID string) (store.Membership, error) {
+const membershipCols = `org_id, account_id, access, created_at`
+
+func scanMembership(row scanner) (store.Membership, error) {
 	var m store.Membership
 	var access string
 	var created int64
-	err := a.s.r.QueryRowContext(ctx, `SELECT org_id, account_id, access, created_at FROM memberships WHERE org_id = $1 AND account_id = $2`,
-		orgID, accountID).Scan(&m.OrgID, &m.AccountID, &access, &created)
+	err := row.Scan(&m.OrgID, &m.AccountID, &access, &created)
 	m.Access, m.CreatedAt = store.Access(access), fromUSv(created)
+	return m, err
+}
+
+func (a accounts) GetMembership(ctx context.Context, orgID, accountID string) (store.Membership, error) {
+	m, err := scanMembership(a.s.r.QueryRowContext(ctx, `SELECT `+membershipCols+` FROM memberships WHERE org_id = $1 AND account_id = $2`,
+		orgID, accountID))
 	return m, notFound(err)
 }
 
 func (a accounts) ListAccountMemberships(ctx context.Context, accountID string) ([]store.OrgMembership, error) {
-	rows, err := a.s.r.QueryContext(ctx, `SELECT m.org_id, m.account_id, m.access, m.created_at, o.name
+	rows, err := a.s.r.QueryContext(ctx, `SELECT `+prefixed("m.", membershipCols)+`, o.name
 		FROM memberships m JOIN organizations o ON o.id = m.org_id WHERE m.account_id = $1 ORDER BY o.name, o.id`, accountID)
 	if err != nil {
 		return nil, err
@@ -125,20 +132,17 @@ func (a accounts) ListAccountMemberships(ctx context.Context, accountID string) 
 	var out []store.OrgMembership
 	for rows.Next() {
 		var m store.OrgMembership
-		var access string
-		var created int64
-		if err := rows.Scan(&m.OrgID, &m.AccountID, &access, &created, &m.OrgName); err != nil {
+		var err error
+		if m.Membership, err = scanMembership(joined{row: rows, after: []any{&m.OrgName}}); err != nil {
 			return nil, err
 		}
-		m.Access, m.CreatedAt = store.Access(access), fromUSv(created)
 		out = append(out, m)
 	}
 	return out, rows.Err()
 }
 
 func (a accounts) ListOrgMembers(ctx context.Context, orgID string) ([]store.Member, error) {
-	rows, err := a.s.r.QueryContext(ctx, `SELECT m.org_id, m.account_id, m.access, m.created_at,
-		a.id, a.email, a.name, a.password_hash, a.created_at, a.updated_at
+	rows, err := a.s.r.QueryContext(ctx, `SELECT `+prefixed("a.", accountCols)+`, `+prefixed("m.", membershipCols)+`
 		FROM memberships m JOIN accounts a ON a.id = m.account_id WHERE m.org_id = $1 ORDER BY a.email`, orgID)
 	if err != nil {
 		return nil, err
@@ -147,14 +151,17 @@ func (a accounts) ListOrgMembers(ctx context.Context, orgID string) ([]store.Mem
 	var out []store.Member
 	for rows.Next() {
 		var m store.Member
-		var access string
-		var created, aCreated, aUpdated int64
-		if err := rows.Scan(&m.OrgID, &m.AccountID, &access, &created,
-			&m.Account.ID, &m.Account.Email, &m.Account.Name, &m.Account.PasswordHash, &aCreated, &aUpdated); err != nil {
+		var err error
+		// The account's columns come first, then the membership's: the
+		// membership scan hands its destinations to the account scan.
+		m.Membership, err = scanMembership(scanFunc(func(dest ...any) error {
+			var aerr error
+			m.Account, aerr = scanAccount(joined{row: rows, after: dest})
+			return aerr
+		}))
+		if err != nil {
 			return nil, err
 		}
-		m.Access, m.CreatedAt = store.Access(access), fromUSv(created)
-		m.Account.CreatedAt, m.Account.UpdatedAt = fromUSv(aCreated), fromUSv(aUpdated)
 		out = append(out, m)
 	}
 	return out, rows.Err()

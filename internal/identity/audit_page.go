@@ -48,16 +48,16 @@ func (h *Handler) auditPage(w http.ResponseWriter, r *http.Request) {
 	orgID := r.PathValue("orgID")
 	m, err := h.svc.accounts.GetMembership(ctx, orgID, acct.ID)
 	if errors.Is(err, store.ErrNotFound) {
-		h.message(w, r, http.StatusNotFound, "Not found", "There is no such organization, or you are not one of its administrators.")
+		h.messageFor(w, r, acct, http.StatusNotFound, "Not found", "There is no such organization, or you are not one of its administrators.")
 		return
 	}
 	if err != nil {
-		h.serverError(w, r, "membership lookup failed", err)
+		h.serverError(w, r, acct, "membership lookup failed", err)
 		return
 	}
 	org, err := h.svc.orgs.GetOrganization(ctx, orgID)
 	if err != nil {
-		h.serverError(w, r, "organization lookup failed", err)
+		h.serverError(w, r, acct, "organization lookup failed", err)
 		return
 	}
 
@@ -65,14 +65,14 @@ func (h *Handler) auditPage(w http.ResponseWriter, r *http.Request) {
 	if v := r.URL.Query().Get("before"); v != "" {
 		before, err = strconv.ParseInt(v, 10, 64)
 		if err != nil || before <= 0 {
-			h.message(w, r, http.StatusBadRequest, "Bad request", "The page link is not valid.")
+			h.messageFor(w, r, acct, http.StatusBadRequest, "Bad request", "The page link is not valid.")
 			return
 		}
 	}
 	// One extra event tells whether an older page exists.
 	events, err := h.auditLog.ListAudit(ctx, store.AuditFilter{OrgID: orgID, BeforeID: before, Limit: auditPageSize + 1})
 	if err != nil {
-		h.serverError(w, r, "audit list failed", err)
+		h.serverError(w, r, acct, "audit list failed", err)
 		return
 	}
 	page := auditPage{Chrome: h.chrome(w, r, acct, "Audit log · "+org.Name), Org: org, Access: m.Access, Paged: before != 0}
@@ -131,7 +131,7 @@ func formatDetails(d map[string]string) string {
 	return b.String()
 }
 
-func (h *Handler) serverError(w http.ResponseWriter, r *http.Request, what string, err error) {
+func (h *Handler) serverError(w http.ResponseWriter, r *http.Request, acct store.Account, what string, err error) {
 	h.lg.ErrorContext(r.Context(), what, "err", err)
-	h.message(w, r, http.StatusInternalServerError, "Something went wrong", "The page could not be loaded. Try again in a moment.")
+	h.messageFor(w, r, acct, http.StatusInternalServerError, "Something went wrong", "The page could not be loaded. Try again in a moment.")
 }

@@ -135,7 +135,7 @@ func (h *Handler) renderOrgs(w http.ResponseWriter, r *http.Request, acct store.
 	ms, err := h.svc.accounts.ListAccountMemberships(r.Context(), acct.ID)
 	if err != nil {
 		h.lg.ErrorContext(r.Context(), "list memberships failed", "err", err)
-		h.message(w, r, http.StatusInternalServerError, "Something went wrong", "Your organizations could not be loaded.")
+		h.messageFor(w, r, acct, http.StatusInternalServerError, "Something went wrong", "Your organizations could not be loaded.")
 		return
 	}
 	h.render.Render(w, r, http.StatusOK, "organizations.html", orgsPage{
@@ -154,12 +154,17 @@ func (h *Handler) csrfFailed(w http.ResponseWriter, r *http.Request) {
 		"This form has expired or was sent from another site. Go back, reload the page and try again. (Cookies must be enabled.)")
 }
 
+// message answers with a one-line message page for whoever is logged in.
+// Handlers that already hold the account use [Handler.messageFor], so the
+// session is not read from the store a second time.
 func (h *Handler) message(w http.ResponseWriter, r *http.Request, status int, title, msg string) {
-	c := web.Chrome{Title: title, CSRF: h.sessions.CSRFToken(w, r)}
-	if acct, ok := h.sessions.Current(r); ok {
-		c.User = acct.Email
-	}
-	h.render.Render(w, r, status, "message.html", messagePage{Chrome: c, Message: msg})
+	acct, _ := h.sessions.Current(r)
+	h.messageFor(w, r, acct, status, title, msg)
+}
+
+// messageFor is message for a known account (the zero Account for nobody).
+func (h *Handler) messageFor(w http.ResponseWriter, r *http.Request, acct store.Account, status int, title, msg string) {
+	h.render.Render(w, r, status, "message.html", messagePage{Chrome: h.chrome(w, r, acct, title), Message: msg})
 }
 
 // SafeReturnTo returns s if it is a local path to send a visitor back to

@@ -8,6 +8,15 @@ import (
 	"github.com/grantflow/grantflow/internal/store"
 )
 
+// rotateOld marks the presented token rotated if, and only if, it is its
+// live grant's current token, of client $2, used at or after $4. Both
+// dialects run it; it returns the grant id.
+const rotateOld = `UPDATE refresh_tokens SET rotated_at = $3, child_hash = $5
+    WHERE hash = $1 AND rotated_at IS NULL AND revoked_at IS NULL
+      AND grant_id = (SELECT id FROM grants WHERE id = refresh_tokens.grant_id
+                      AND revoked_at IS NULL AND client_id = $2 AND last_used_at >= $4)
+    RETURNING grant_id`
+
 // rotateFastPostgres does the whole rotation in one statement, so a refresh
 // costs one round trip and one commit. The refresh token row is locked
 // first (the UPDATE of old), then the grant (g depends on old), the same
@@ -16,13 +25,7 @@ import (
 // after the lock wait: nothing is issued and the caller's slow path then
 // sees a reused token.
 const rotateFastPostgres = `
-WITH old AS (
-    UPDATE refresh_tokens SET rotated_at = $3, child_hash = $5
-    WHERE hash = $1 AND rotated_at IS NULL AND revoked_at IS NULL
-      AND grant_id = (SELECT id FROM grants WHERE id = refresh_tokens.grant_id
-                      AND revoked_at IS NULL AND client_id = $2 AND last_used_at >= $4)
-    RETURNING grant_id
-), g AS (
+WITH old AS (` + rotateOld + `), g AS (
     UPDATE grants SET last_used_at = $3 WHERE id = (SELECT grant_id FROM old)
     RETURNING ` + grantCols + `
 ), r AS (
@@ -53,11 +56,7 @@ func (g grants) RotateRefreshFast(ctx context.Context, p store.FastRotateParams)
 	ok := false
 	err := g.s.tx(ctx, func(tx *sql.Tx) error {
 		var grantID string
-		err := tx.QueryRowContext(ctx, `UPDATE refresh_tokens SET rotated_at = $3, child_hash = $5
-			WHERE hash = $1 AND rotated_at IS NULL AND revoked_at IS NULL
-			  AND grant_id = (SELECT id FROM grants WHERE id = refresh_tokens.grant_id
-			                  AND revoked_at IS NULL AND client_id = $2 AND last_used_at >= $4)
-			RETURNING grant_id`, args[:5]...).Scan(&grantID)
+		err := tx.QueryRowContext(ctx, rotateOld, args[:5]...).Scan(&grantID)
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil
 		}
@@ -68,11 +67,10 @@ func (g grants) RotateRefreshFast(ctx context.Context, p store.FastRotateParams)
 		if err != nil {
 			return err
 		}
-		c := store.AuthCode{ClientID: gr.ClientID, AccountID: gr.AccountID, OrgID: gr.OrgID}
 		err = insertPair(ctx, tx, store.TokenPair{
 			Refresh: store.RefreshToken{Hash: p.RefreshHash, GrantID: gr.ID, ParentHash: p.OldHash, CreatedAt: p.Now},
-			Access: store.AccessToken{Hash: p.AccessHash, GrantID: gr.ID, RefreshHash: p.RefreshHash, ClientID: c.ClientID,
-				AccountID: c.AccountID, OrgID: c.OrgID, Scopes: gr.Scopes, CreatedAt: p.Now, ExpiresAt: p.AccessExpiresAt},
+			Access: store.AccessToken{Hash: p.AccessHash, GrantID: gr.ID, RefreshHash: p.RefreshHash, ClientID: gr.ClientID,
+				AccountID: gr.AccountID, OrgID: gr.OrgID, Scopes: gr.Scopes, CreatedAt: p.Now, ExpiresAt: p.AccessExpiresAt},
 		})
 		if err != nil {
 			return err

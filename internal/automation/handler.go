@@ -254,11 +254,7 @@ func (s *Service) pending(r *http.Request, t store.Tenant, acct store.Account, a
 		s.lg.ErrorContext(ctx, "reading the user token failed", "err", err)
 		return ""
 	}
-	if role != store.RoleTenantAdmin {
-		return ""
-	}
-	o, err := s.auto.GetToken(ctx, t.ID, store.TokenOrg, "")
-	if errors.Is(err, store.ErrNotFound) || (err == nil && o.State == store.TokenReconnectNeeded) {
+	if role == store.RoleTenantAdmin && s.orgTokenWanted(ctx, t) {
 		return store.TokenOrg
 	}
 	return ""
@@ -348,8 +344,7 @@ func (h *Handler) callback(w http.ResponseWriter, r *http.Request) {
 	// is the one to create it.
 	if res.Kind == store.TokenUser && !h.svc.cfg.External() {
 		if _, role, err := h.svc.RoleOf(ctx, res.Tenant, acct.ID); err == nil && role == store.RoleTenantAdmin {
-			o, err := h.svc.auto.GetToken(ctx, res.Tenant.ID, store.TokenOrg, "")
-			if errors.Is(err, store.ErrNotFound) || (err == nil && o.State == store.TokenReconnectNeeded) {
+			if h.svc.orgTokenWanted(ctx, res.Tenant) {
 				if u, err := h.svc.AuthorizeURL(ctx, acct, res.Tenant, store.TokenOrg); err == nil {
 					http.Redirect(w, r, u, http.StatusSeeOther)
 					return

@@ -36,6 +36,24 @@ func stateAD(st store.AuthState) string {
 	return vault.AD("automation state", st.Hash, st.AccountID, st.TenantID, string(st.Kind), st.Issuer)
 }
 
+// mayUse returns accountID's membership in t's organization if they may
+// issue, use or delete a token of kind there: anyone in the organization
+// their own user token, only a tenant_admin the org token (ErrForbidden).
+func (s *Service) mayUse(ctx context.Context, t store.Tenant, accountID string, kind store.TokenKind) (store.Membership, error) {
+	m, role, err := s.RoleOf(ctx, t, accountID)
+	if err == nil && kind == store.TokenOrg && role != store.RoleTenantAdmin {
+		err = ErrForbidden
+	}
+	return m, err
+}
+
+// orgTokenWanted reports whether t's org token should be (re)issued: it is
+// missing, or needs reconnecting.
+func (s *Service) orgTokenWanted(ctx context.Context, t store.Tenant) bool {
+	o, err := s.auto.GetToken(ctx, t.ID, store.TokenOrg, "")
+	return errors.Is(err, store.ErrNotFound) || (err == nil && o.State == store.TokenReconnectNeeded)
+}
+
 // RequestScopes is what Automation asks for: every Meraki scope for the
 // org token and for a full-access admin's user token, the read scopes for a
 // read-only admin's.
@@ -51,12 +69,9 @@ func RequestScopes(kind store.TokenKind, access store.Access) []string {
 // authorization server, with a PKCE verifier (RFC 7636 §4.1), and returns
 // where to send the browser.
 func (s *Service) AuthorizeURL(ctx context.Context, acct store.Account, t store.Tenant, kind store.TokenKind) (string, error) {
-	m, role, err := s.RoleOf(ctx, t, acct.ID)
+	m, err := s.mayUse(ctx, t, acct.ID, kind)
 	if err != nil {
 		return "", err
-	}
-	if kind == store.TokenOrg && role != store.RoleTenantAdmin {
-		return "", ErrForbidden
 	}
 	clientID, err := s.clientID(ctx)
 	if err != nil {
@@ -161,10 +176,7 @@ func (s *Service) Callback(ctx context.Context, acct store.Account, q url.Values
 		return res, fmt.Errorf("%w: the grant is for organization %s, this tenant is organization %s", ErrInvalid, tr.OrganizationID, t.OrgID)
 	}
 	// Access may have changed while the browser was away.
-	m, role, err := s.RoleOf(ctx, t, acct.ID)
-	if err == nil && st.Kind == store.TokenOrg && role != store.RoleTenantAdmin {
-		err = ErrForbidden
-	}
+	m, err := s.mayUse(ctx, t, acct.ID, st.Kind)
 	if err != nil {
 		_ = s.as.Revoke(ctx, tr.RefreshToken, "refresh_token")
 		return res, err
@@ -259,12 +271,8 @@ func (s *Service) issRequired(ctx context.Context) bool {
 // DeleteToken removes a token after revoking it at the authorization
 // server: acct's own user token, or (tenant_admin only) the org token.
 func (s *Service) DeleteToken(ctx context.Context, acct store.Account, t store.Tenant, kind store.TokenKind) error {
-	_, role, err := s.RoleOf(ctx, t, acct.ID)
-	if err != nil {
+	if _, err := s.mayUse(ctx, t, acct.ID, kind); err != nil {
 		return err
-	}
-	if kind == store.TokenOrg && role != store.RoleTenantAdmin {
-		return ErrForbidden
 	}
 	tok, err := s.auto.GetToken(ctx, t.ID, kind, acct.ID)
 	if errors.Is(err, store.ErrNotFound) {
@@ -302,12 +310,8 @@ type TestResult struct {
 // access token and retries once with a refreshed one, which tells a
 // revoked grant (then marked reconnect_needed) from a dropped access token.
 func (s *Service) TestConnection(ctx context.Context, acct store.Account, t store.Tenant, kind store.TokenKind) (TestResult, error) {
-	_, role, err := s.RoleOf(ctx, t, acct.ID)
-	if err != nil {
+	if _, err := s.mayUse(ctx, t, acct.ID, kind); err != nil {
 		return TestResult{}, err
-	}
-	if kind == store.TokenOrg && role != store.RoleTenantAdmin {
-		return TestResult{}, ErrForbidden
 	}
 	return s.testConnection(ctx, t, Ref(t, kind, acct))
 }

@@ -15,7 +15,6 @@ import (
 const auditPageSize = 100
 
 type auditRow struct {
-	ID      int64
 	Time    string
 	Action  string
 	Actor   string
@@ -26,9 +25,8 @@ type auditRow struct {
 
 type auditPage struct {
 	web.Chrome
-	Org    store.Organization
-	Access store.Access
-	Rows   []auditRow
+	Org  store.Organization
+	Rows []auditRow
 	// Older is the "before" id of the next page, 0 when there is none.
 	Older int64
 	// Paged is true when this is not the newest page.
@@ -46,7 +44,8 @@ func (h *Handler) auditPage(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx := r.Context()
 	orgID := r.PathValue("orgID")
-	m, err := h.svc.accounts.GetMembership(ctx, orgID, acct.ID)
+	// Any membership, full or read-only, may read the log.
+	_, err := h.svc.accounts.GetMembership(ctx, orgID, acct.ID)
 	if errors.Is(err, store.ErrNotFound) {
 		h.messageFor(w, r, acct, http.StatusNotFound, "Not found", "There is no such organization, or you are not one of its administrators.")
 		return
@@ -75,7 +74,7 @@ func (h *Handler) auditPage(w http.ResponseWriter, r *http.Request) {
 		h.serverError(w, r, acct, "audit list failed", err)
 		return
 	}
-	page := auditPage{Chrome: h.chrome(w, r, acct, "Audit log · "+org.Name), Org: org, Access: m.Access, Paged: before != 0}
+	page := auditPage{Chrome: h.chrome(w, r, acct, "Audit log · "+org.Name), Org: org, Paged: before != 0}
 	if len(events) > auditPageSize {
 		events = events[:auditPageSize]
 		page.Older = events[len(events)-1].ID
@@ -83,7 +82,6 @@ func (h *Handler) auditPage(w http.ResponseWriter, r *http.Request) {
 	emails := map[string]string{}
 	for _, e := range events {
 		page.Rows = append(page.Rows, auditRow{
-			ID:      e.ID,
 			Time:    e.At.UTC().Format("2006-01-02 15:04:05 UTC"),
 			Action:  e.Action,
 			Actor:   h.actorEmail(r, emails, e.ActorAccountID),

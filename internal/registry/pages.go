@@ -13,8 +13,7 @@ import (
 )
 
 var pageFuncs = template.FuncMap{
-	"date":     func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") },
-	"describe": scope.Describe,
+	"date": func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") },
 }
 
 // flashes are the messages a redirect may ask for with ?done=; a code, not

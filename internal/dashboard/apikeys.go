@@ -38,22 +38,20 @@ type Feed interface {
 // store.ChangeAPIKey changes; without a feed nothing is cached, so a
 // revocation is still seen at once.
 type APIKeys struct {
-	keys     store.APIKeys
-	accounts store.Accounts
-	audit    *audit.Recorder
-	now      func() time.Time
-	lg       *slog.Logger
-	byHash   *dropCache[string, store.APIKey]
+	keys   store.APIKeys
+	audit  *audit.Recorder
+	now    func() time.Time
+	byHash *dropCache[string, store.APIKey]
 }
 
 // NewAPIKeys returns the API key service. feed may be nil (no caching);
-// now may be nil for time.Now.
-func NewAPIKeys(st store.Store, rec *audit.Recorder, feed Feed, now func() time.Time, lg *slog.Logger) *APIKeys {
+// now may be nil for time.Now. The logger is not used: rec logs its own
+// failures and every other error is returned.
+func NewAPIKeys(st store.Store, rec *audit.Recorder, feed Feed, now func() time.Time, _ *slog.Logger) *APIKeys {
 	if now == nil {
 		now = time.Now
 	}
-	k := &APIKeys{keys: st.APIKeys(), accounts: st.Accounts(), audit: rec, now: now, lg: lg,
-		byHash: newDropCache[string, store.APIKey](feed != nil)}
+	k := &APIKeys{keys: st.APIKeys(), audit: rec, now: now, byHash: newDropCache[string, store.APIKey](feed != nil)}
 	if feed != nil {
 		feed.Subscribe(store.ChangeAPIKey, k.byHash.drop)
 	}

@@ -121,7 +121,7 @@ func TestAPIErrors(t *testing.T) {
 		{"patch without CSRF", request{method: "PATCH", path: one, as: e.alice.ID, contentType: jsonType, body: `{"name":"y"}`}, 403, "CSRF"},
 		{"delete without CSRF", request{method: "DELETE", path: one, as: e.alice.ID}, 403, "CSRF"},
 		{"rotate without CSRF", request{method: "POST", path: one + "/rotate-secret", as: e.alice.ID}, 403, "CSRF"},
-		{"another account's CSRF token", request{method: "DELETE", path: one, as: e.bob.ID, csrf: false}, 403, "CSRF"},
+		{"another account's CSRF token", request{method: "DELETE", path: one, as: e.alice.ID, csrfFrom: e.bob.ID}, 403, "CSRF"},
 		{"unknown field", request{method: "POST", path: "/api/integrations", as: e.alice.ID, csrf: true, contentType: jsonType,
 			body: `{"name":"x","redirect_uris":["https://a.example/cb"],"scopes":["sm:config:read"],"first_party":true}`}, 400, `unknown field "first_party"`},
 		{"unknown field in patch", request{method: "PATCH", path: one, as: e.alice.ID, csrf: true, contentType: jsonType,

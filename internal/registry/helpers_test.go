@@ -104,6 +104,7 @@ type request struct {
 	method, path string
 	as           string // account id, "" for nobody
 	csrf         bool   // send the account's CSRF token
+	csrfFrom     string // send this other account's CSRF token instead
 	contentType  string
 	body         string
 }
@@ -125,6 +126,9 @@ func (e *env) do(t *testing.T, rq request) response {
 	}
 	if rq.csrf {
 		req.Header.Set("X-CSRF-Token", csrfFor(rq.as))
+	}
+	if rq.csrfFrom != "" {
+		req.Header.Set("X-CSRF-Token", csrfFor(rq.csrfFrom))
 	}
 	if rq.contentType != "" {
 		req.Header.Set("Content-Type", rq.contentType)

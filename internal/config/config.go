@@ -137,9 +137,12 @@ func (c Config) Validate() error {
 			errs = append(errs, fmt.Errorf("--trusted-proxy %q: want a CIDR like 10.0.0.0/8", p))
 		}
 	}
-	for name, d := range map[string]time.Duration{"--change-poll": c.ChangePoll, "--janitor-every": c.JanitorEvery, "--automation-sync": c.AutomationSync, "--shutdown-timeout": c.ShutdownTimeout} {
-		if d <= 0 {
-			errs = append(errs, fmt.Errorf("%s must be positive", name))
+	for _, d := range []struct {
+		flag string
+		v    time.Duration
+	}{{"--change-poll", c.ChangePoll}, {"--janitor-every", c.JanitorEvery}, {"--automation-sync", c.AutomationSync}, {"--shutdown-timeout", c.ShutdownTimeout}} {
+		if d.v <= 0 {
+			errs = append(errs, fmt.Errorf("%s must be positive", d.flag))
 		}
 	}
 	for name, v := range map[string]string{"--meraki-auth-url": c.MerakiAuthURL, "--meraki-api-url": c.MerakiAPIURL} {

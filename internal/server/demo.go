@@ -37,7 +37,7 @@ func (s *Server) CreateDemo(ctx context.Context) (*Demo, error) {
 	if _, err := s.Identity.CreateAdmin(ctx, org.ID, DemoEmail, pw, store.AccessFull); err != nil {
 		return nil, err
 	}
-	if err := s.seedDemo(ctx, org.ID); err != nil {
+	if err := s.SeedEstate(ctx, org.ID); err != nil {
 		return nil, err
 	}
 	return &Demo{OrgID: org.ID, OrgName: org.Name, Email: DemoEmail, Password: pw}, nil

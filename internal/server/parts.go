@@ -14,8 +14,8 @@ import (
 // any poll interval, so a replica that paused briefly still sees them.
 const changeRetention = time.Hour
 
-// mountParts mounts the OAuth server and the Dashboard API and registers
-// their periodic work.
+// mountParts mounts the OAuth server, the Dashboard API and Automation and
+// registers their periodic work.
 func (s *Server) mountParts(ctx context.Context, mux *http.ServeMux) error {
 	authzCfg := authz.Config{Issuer: s.cfg.IssuerURL(), Now: s.now}
 	az, err := authz.New(authzCfg, s.store, s.Sessions, s.Audit, s.feed, s.lg)
@@ -56,11 +56,6 @@ func (s *Server) mountParts(ctx context.Context, mux *http.ServeMux) error {
 		}},
 	)
 	return s.mountAutomation(ctx, mux)
-}
-
-// seedDemo fills the demo organization with an estate.
-func (s *Server) seedDemo(ctx context.Context, orgID string) error {
-	return s.SeedEstate(ctx, orgID)
 }
 
 // SeedEstate gives an organization the demo estate: several networks of

@@ -227,6 +227,7 @@ type call struct {
 	path    string // the request path below /api/v1, escaped
 	now     time.Time
 	qv      url.Values // the query, parsed once (see values)
+	ip      string     // the source IP, found once (see clientIP)
 }
 
 // opFunc implements an operation: it returns the status and the value to
@@ -267,7 +268,7 @@ func (h *Handler) serve(c *call) (int, error) {
 	}
 	c.op, c.params = op, params
 	if h.ipLimit != nil {
-		if ok, wait := h.ipLimit.allow(h.clientIP(r)); !ok {
+		if ok, wait := h.ipLimit.allow(c.clientIP()); !ok {
 			return 0, &apiError{status: http.StatusTooManyRequests, msgs: []string{"API rate limit exceeded for IP address"}, retryAfter: retryAfterSeconds(wait)}
 		}
 	}
@@ -398,6 +399,15 @@ func (c *call) readBody() error {
 	return nil
 }
 
+// clientIP is the call's source IP, found once: the rate limit and the
+// request count both need it.
+func (c *call) clientIP() string {
+	if c.ip == "" {
+		c.ip = c.h.clientIP(c.r)
+	}
+	return c.ip
+}
+
 // clientIP is the request's source address: the connection's, or for a
 // trusted proxy the rightmost X-Forwarded-For entry that is not itself a
 // trusted proxy.
@@ -455,6 +465,6 @@ func (h *Handler) count(c *call, status int) {
 		return // requests about no organization (API key on /organizations) are not an org's usage
 	}
 	h.usage.add(c.now, org, c.caller.clientID, c.caller.accountID, c.op.ID, c.r.Method, status, store.APIUsage{
-		Path: BasePath + c.path, Query: c.r.URL.RawQuery, Host: c.r.Host, SourceIP: h.clientIP(c.r), UserAgent: c.r.UserAgent(),
+		Path: BasePath + c.path, Query: c.r.URL.RawQuery, Host: c.r.Host, SourceIP: c.clientIP(), UserAgent: c.r.UserAgent(),
 	})
 }

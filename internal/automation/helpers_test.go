@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/grantflow/grantflow/internal/authz/oauth"
 	"github.com/grantflow/grantflow/internal/automation"
 	"github.com/grantflow/grantflow/internal/automation/keeper"
 	"github.com/grantflow/grantflow/internal/config"
@@ -336,7 +337,7 @@ func (e *env) audit(action string) []store.AuditEvent {
 // grantOf returns the AS grant behind a token's refresh token.
 func (e *env) grantOf(t store.AutomationToken) store.Grant {
 	e.t.Helper()
-	_, g, err := e.st.Grants().GetRefreshToken(e.ctx, keeper.Hash(e.open(t, "refresh")))
+	_, g, err := e.st.Grants().GetRefreshToken(e.ctx, oauth.Hash(e.open(t, "refresh")))
 	if err != nil {
 		e.t.Fatalf("grant of token: %v", err)
 	}

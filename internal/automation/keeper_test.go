@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/grantflow/grantflow/internal/authz/oauth"
 	"github.com/grantflow/grantflow/internal/automation/keeper"
 	"github.com/grantflow/grantflow/internal/store"
 	"github.com/grantflow/grantflow/internal/store/sqlstore"
@@ -131,7 +132,7 @@ func TestKillDuringRefresh(t *testing.T) {
 			c.kill()
 
 			row, _ := e.token(ten.ID, store.TokenUser, admin.ID)
-			rt, _, _ := e.st.Grants().GetRefreshToken(e.ctx, keeper.Hash(oldRefresh))
+			rt, _, _ := e.st.Grants().GetRefreshToken(e.ctx, oauth.Hash(oldRefresh))
 			switch tc.point {
 			case keeper.FaultAfterMarkInFlight:
 				if row.InflightHash != tok.RefreshHash || keeper.State(row) != store.TokenRefreshing || !rt.RotatedAt.IsZero() {

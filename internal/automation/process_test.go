@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/grantflow/grantflow/internal/audit"
+	"github.com/grantflow/grantflow/internal/authz/oauth"
 	"github.com/grantflow/grantflow/internal/automation"
 	"github.com/grantflow/grantflow/internal/automation/keeper"
 	"github.com/grantflow/grantflow/internal/store"
@@ -110,7 +111,7 @@ func useConcurrently(ctx context.Context, k *keeper.Keeper, ref keeper.Ref, n in
 				return
 			}
 			ok++
-			seen[keeper.Hash(a.Token)[:12]] = true
+			seen[oauth.Hash(a.Token)[:12]] = true
 		})
 	}
 	close(start)

@@ -3,7 +3,6 @@ package automation
 import (
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -15,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/grantflow/grantflow/internal/authz/oauth"
 	"github.com/grantflow/grantflow/internal/automation/keeper"
 	"github.com/grantflow/grantflow/internal/automation/vault"
 	"github.com/grantflow/grantflow/internal/scope"
@@ -79,7 +79,7 @@ func (s *Service) AuthorizeURL(ctx context.Context, acct store.Account, t store.
 	}
 	state, verifier := randomString(32), randomString(32)
 	now := s.now()
-	st := store.AuthState{Hash: keeper.Hash(state), AccountID: acct.ID, TenantID: t.ID, OrgID: t.OrgID, Kind: kind,
+	st := store.AuthState{Hash: oauth.Hash(state), AccountID: acct.ID, TenantID: t.ID, OrgID: t.OrgID, Kind: kind,
 		Issuer: s.as.Endpoints.Issuer, CreatedAt: now, ExpiresAt: now.Add(s.cfg.StateTTL)}
 	if st.VerifierSealed, err = s.vault.Seal(ctx, []byte(verifier), stateAD(st)); err != nil {
 		return "", err
@@ -87,14 +87,13 @@ func (s *Service) AuthorizeURL(ctx context.Context, acct store.Account, t store.
 	if err := s.auto.CreateAuthState(ctx, st); err != nil {
 		return "", err
 	}
-	sum := sha256.Sum256([]byte(verifier))
 	q := url.Values{
 		"response_type":         {"code"},
 		"client_id":             {clientID},
 		"redirect_uri":          {s.cfg.RedirectURI()},
 		"scope":                 {scope.Format(RequestScopes(kind, m.Access))},
 		"state":                 {state},
-		"code_challenge":        {base64.RawURLEncoding.EncodeToString(sum[:])},
+		"code_challenge":        {oauth.S256(verifier)},
 		"code_challenge_method": {"S256"},
 	}
 	if !s.cfg.External() {
@@ -131,7 +130,7 @@ func (s *Service) Callback(ctx context.Context, acct store.Account, q url.Values
 	if raw == "" {
 		return CallbackResult{}, fmt.Errorf("%w: no state", ErrBadCallback)
 	}
-	st, err := s.auto.ConsumeAuthState(ctx, keeper.Hash(raw), s.now())
+	st, err := s.auto.ConsumeAuthState(ctx, oauth.Hash(raw), s.now())
 	if errors.Is(err, store.ErrNotFound) {
 		return CallbackResult{}, fmt.Errorf("%w: unknown, used or expired state", ErrBadCallback)
 	}
@@ -191,7 +190,7 @@ func (s *Service) Callback(ctx context.Context, acct store.Account, q url.Values
 	clientID, _ := s.clientID(ctx)
 	now := s.now()
 	tok := store.AutomationToken{ID: newID("atk_"), TenantID: t.ID, OrgID: t.OrgID, Kind: st.Kind, AccountID: acct.ID,
-		Issuer: st.Issuer, ClientID: clientID, Scopes: granted, AccessScopes: granted, RefreshHash: keeper.Hash(tr.RefreshToken),
+		Issuer: st.Issuer, ClientID: clientID, Scopes: granted, AccessScopes: granted, RefreshHash: oauth.Hash(tr.RefreshToken),
 		AccessExpiresAt: now.Add(time.Duration(tr.ExpiresIn) * time.Second), State: store.TokenValid, CreatedAt: now, RefreshedAt: now}
 	if tok.RefreshSealed, err = s.vault.Seal(ctx, []byte(tr.RefreshToken), keeper.AD(tok, "refresh")); err != nil {
 		return res, err

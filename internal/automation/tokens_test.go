@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/grantflow/grantflow/internal/authz/oauth"
 	"github.com/grantflow/grantflow/internal/automation"
 	"github.com/grantflow/grantflow/internal/automation/keeper"
 	"github.com/grantflow/grantflow/internal/scope"
@@ -214,7 +215,7 @@ func TestRevocationDetected(t *testing.T) {
 	// Only the access token revoked: the API answers 401, Automation
 	// refreshes and the test connection succeeds; nothing is marked.
 	u, _ := e.token(ten.ID, store.TokenUser, admin.ID)
-	if err := e.st.Grants().RevokeAccessToken(e.ctx, keeper.Hash(e.open(u, "access")), e.clock.Now()); err != nil {
+	if err := e.st.Grants().RevokeAccessToken(e.ctx, oauth.Hash(e.open(u, "access")), e.clock.Now()); err != nil {
 		t.Fatal(err)
 	}
 	_ = e.srv.Feed().Sync(e.ctx)

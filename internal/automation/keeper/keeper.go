@@ -23,7 +23,6 @@ package keeper
 import (
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
 	"errors"
@@ -35,6 +34,7 @@ import (
 	"time"
 
 	"github.com/grantflow/grantflow/internal/audit"
+	"github.com/grantflow/grantflow/internal/authz/oauth"
 	"github.com/grantflow/grantflow/internal/automation/vault"
 	"github.com/grantflow/grantflow/internal/scope"
 	"github.com/grantflow/grantflow/internal/store"
@@ -147,12 +147,6 @@ func New(cfg Config) *Keeper {
 // copied into another tenant's, kind's or person's row does not open.
 func AD(t store.AutomationToken, field string) string {
 	return vault.AD("automation token", t.TenantID, string(t.Kind), t.AccountID, field)
-}
-
-// Hash is the SHA-256 hex of a token value.
-func Hash(v string) string {
-	h := sha256.Sum256([]byte(v))
-	return hex.EncodeToString(h[:])
 }
 
 func (k *Keeper) get(ctx context.Context, ref Ref) (store.AutomationToken, error) {
@@ -440,7 +434,7 @@ func (k *Keeper) refresh(ctx context.Context, t store.AutomationToken, allowed [
 		if x.LeaseHolder != k.holder {
 			return errLostLease
 		}
-		x.RefreshSealed, x.RefreshHash = sealedR, Hash(newRefresh)
+		x.RefreshSealed, x.RefreshHash = sealedR, oauth.Hash(newRefresh)
 		x.AccessSealed, x.AccessScopes = sealedA, granted
 		x.AccessExpiresAt = now.Add(time.Duration(resp.ExpiresIn) * time.Second)
 		if overScoped {

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/grantflow/grantflow/internal/authz/oauth"
 	"github.com/grantflow/grantflow/internal/automation/keeper"
 	"github.com/grantflow/grantflow/internal/automation/vault"
 	"github.com/grantflow/grantflow/internal/scope"
@@ -84,7 +85,7 @@ func newHarness(t *testing.T) *harness {
 	h.k = keeper.New(keeper.Config{Tokens: st.Automation(), Accounts: st.Accounts(), Vault: v, AS: as,
 		Log: slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn})), Now: func() time.Time { return h.now }})
 	tok := store.AutomationToken{ID: "atk_1", TenantID: "ten_1", OrgID: h.org, Kind: store.TokenUser, AccountID: h.owner, Issuer: srv.URL,
-		ClientID: "automation", Scopes: scope.All(), AccessScopes: scope.All(), RefreshHash: keeper.Hash("rt-0"),
+		ClientID: "automation", Scopes: scope.All(), AccessScopes: scope.All(), RefreshHash: oauth.Hash("rt-0"),
 		AccessExpiresAt: now.Add(-time.Minute), State: store.TokenValid, CreatedAt: now, RefreshedAt: now}
 	if tok.RefreshSealed, err = v.Seal(ctx, []byte("rt-0"), keeper.AD(tok, "refresh")); err != nil {
 		t.Fatal(err)
@@ -123,8 +124,8 @@ func TestDowngradedOwnerNeverGetsWriteScopes(t *testing.T) {
 		t.Errorf("%d refreshes at the authorization server, want 1 (no refresh loop)", n)
 	}
 	tok, err := h.st.Automation().GetTokenByID(h.ctx, h.tok.ID)
-	if err != nil || tok.AccessSealed != "" || tok.RefreshHash != keeper.Hash("rt-b") {
-		t.Fatalf("after the refresh: access kept %v, chain moved on %v, err %v", tok.AccessSealed != "", tok.RefreshHash == keeper.Hash("rt-b"), err)
+	if err != nil || tok.AccessSealed != "" || tok.RefreshHash != oauth.Hash("rt-b") {
+		t.Fatalf("after the refresh: access kept %v, chain moved on %v, err %v", tok.AccessSealed != "", tok.RefreshHash == oauth.Hash("rt-b"), err)
 	}
 }
 

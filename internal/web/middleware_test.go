@@ -251,8 +251,28 @@ func TestMetrics(t *testing.T) {
 		t.Errorf("duration observations: %v", observations)
 	}
 
-	// A second chain on the same registry reuses the collectors.
-	_ = web.Metrics(reg)
+	// A second chain on the same registry reuses the registered collectors:
+	// what it counts shows up in reg, not in a collector nobody gathers.
+	second := web.Metrics(reg)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) }))
+	second.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/", nil))
+	mfs, err = reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var reused float64
+	for _, mf := range mfs {
+		if mf.GetName() != "grantflow_http_requests_total" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			if l := labels(m); l["method"] == "GET" && l["route"] == "unmatched" && l["code"] == "204" {
+				reused = m.GetCounter().GetValue()
+			}
+		}
+	}
+	if reused != 1 {
+		t.Errorf("second chain's request counted %v times in the shared registry, want 1", reused)
+	}
 }
 
 func labels(m *dto.Metric) map[string]string {

@@ -107,7 +107,7 @@ func runApp(ctx context.Context, c *cli, args []string) error {
 		}
 		out := make([]appJSON, 0, len(list))
 		for _, cl := range list {
-			out = append(out, toAppJSON(cl, "", c.ownerEmail(ctx, st, cl.OwnerAccountID)))
+			out = append(out, toAppJSON(cl, "", emailOf(ctx, st.Accounts(), cl.OwnerAccountID)))
 		}
 		if asJSON {
 			return c.printJSON(out)
@@ -142,7 +142,7 @@ func runApp(ctx context.Context, c *cli, args []string) error {
 			return err
 		}
 		if asJSON {
-			return c.printJSON(toAppJSON(cl, "", c.ownerEmail(ctx, st, cl.OwnerAccountID)))
+			return c.printJSON(toAppJSON(cl, "", emailOf(ctx, st.Accounts(), cl.OwnerAccountID)))
 		}
 		fmt.Fprintf(c.stdout, "updated %s\n", cl.ID)
 		return nil
@@ -168,11 +168,12 @@ func runApp(ctx context.Context, c *cli, args []string) error {
 	}
 }
 
-func (c *cli) ownerEmail(ctx context.Context, st interface{ Accounts() store.Accounts }, id string) string {
+// emailOf shows an integration's owner ("" for none or a deleted account).
+func emailOf(ctx context.Context, accounts store.Accounts, id string) string {
 	if id == "" {
 		return ""
 	}
-	acc, err := st.Accounts().GetAccount(ctx, id)
+	acc, err := accounts.GetAccount(ctx, id)
 	if err != nil {
 		return ""
 	}

@@ -77,12 +77,10 @@ func run(ctx context.Context, c *cli, args []string) int {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
 		}
-		var ue usageError
-		if errors.As(err, &ue) {
-			fmt.Fprintf(c.stderr, "grantflow %s: %v\n", args[0], err)
+		fmt.Fprintf(c.stderr, "grantflow %s: %v\n", args[0], err)
+		if errors.As(err, new(usageError)) {
 			return 2
 		}
-		fmt.Fprintf(c.stderr, "grantflow %s: %v\n", args[0], err)
 		return 1
 	}
 	return 0

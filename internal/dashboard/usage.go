@@ -81,10 +81,7 @@ func (u *usage) flush(ctx context.Context) error {
 	u.mu.Lock()
 	for k, r := range taken {
 		if cur, ok := u.pending[k]; ok {
-			cur.Count += r.Count
-			if r.LastAt.After(cur.LastAt) {
-				cur.Path, cur.Query, cur.Host, cur.SourceIP, cur.UserAgent, cur.LastAt = r.Path, r.Query, r.Host, r.SourceIP, r.UserAgent, r.LastAt
-			}
+			absorb(cur, *r)
 		} else {
 			u.pending[k] = r
 		}
@@ -93,8 +90,17 @@ func (u *usage) flush(ctx context.Context) error {
 	return err
 }
 
-// merge adds pending rows to stored ones (same key), for reads that must
-// include requests not yet flushed.
+// absorb adds r's count to u, which counts the same kind of request, and
+// keeps the details of whichever latest request came later.
+func absorb(u *store.APIUsage, r store.APIUsage) {
+	u.Count += r.Count
+	if r.LastAt.After(u.LastAt) {
+		u.Path, u.Query, u.Host, u.SourceIP, u.UserAgent, u.LastAt = r.Path, r.Query, r.Host, r.SourceIP, r.UserAgent, r.LastAt
+	}
+}
+
+// mergeUsage adds pending rows to stored ones (same key), for reads that
+// must include requests not yet flushed.
 func mergeUsage(stored, pending []store.APIUsage) []store.APIUsage {
 	idx := map[usageKey]int{}
 	key := func(r store.APIUsage) usageKey {
@@ -106,10 +112,7 @@ func mergeUsage(stored, pending []store.APIUsage) []store.APIUsage {
 	}
 	for _, p := range pending {
 		if i, ok := idx[key(p)]; ok {
-			out[i].Count += p.Count
-			if p.LastAt.After(out[i].LastAt) {
-				out[i].Path, out[i].Query, out[i].Host, out[i].SourceIP, out[i].UserAgent, out[i].LastAt = p.Path, p.Query, p.Host, p.SourceIP, p.UserAgent, p.LastAt
-			}
+			absorb(&out[i], p)
 			continue
 		}
 		idx[key(p)] = len(out)

@@ -205,15 +205,6 @@ func (e *env) auditActions() []string {
 	return out
 }
 
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
 func mustContain(t *testing.T, body, want string) {
 	t.Helper()
 	if !strings.Contains(body, want) {

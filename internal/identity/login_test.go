@@ -3,6 +3,7 @@ package identity_test
 import (
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -138,7 +139,7 @@ func TestLoginFlow(t *testing.T) {
 
 	acts := e.auditActions()
 	for _, want := range []string{"login.failed", "login.succeeded"} {
-		if !contains(acts, want) {
+		if !slices.Contains(acts, want) {
 			t.Errorf("audit log lacks %s: %v", want, acts)
 		}
 	}

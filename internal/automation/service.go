@@ -153,9 +153,6 @@ func New(ctx context.Context, cfg Config, d Deps) (*Service, error) {
 	return s, nil
 }
 
-// Config returns the configuration in effect.
-func (s *Service) Config() Config { return s.cfg }
-
 // Vault returns the vault (for key rotation).
 func (s *Service) Vault() *vault.Vault { return s.vault }
 

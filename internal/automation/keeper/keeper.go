@@ -598,9 +598,6 @@ func (k *Keeper) record(ctx context.Context, t store.AutomationToken, action str
 	})
 }
 
-// Holder is this keeper's lease identity (for logs and tests).
-func (k *Keeper) Holder() string { return k.holder }
-
 // NeedsReissue reports whether a user token was granted more than its
 // owner may now use (a downgrade): it is then replaced by a narrower grant.
 func NeedsReissue(t store.AutomationToken, access store.Access) bool {

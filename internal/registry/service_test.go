@@ -342,8 +342,9 @@ func TestOwnerIsolation(t *testing.T) {
 	}
 }
 
-// The authorization server checks a presented client secret against the
-// stored hash.
+// A presented client secret is checked against the stored hash. (The
+// authorization server's client authentication does the same check with
+// its own helper in package authz.)
 func ExampleVerifySecret() {
 	c := store.Client{ID: "gfc_example", SecretHash: HashSecret("gfs_example")}
 	fmt.Println(c.SecretHash)

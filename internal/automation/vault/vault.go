@@ -328,9 +328,6 @@ func (v *Vault) Reseal(ctx context.Context, sealed, ad string) (string, error) {
 	return v.Seal(ctx, pt, ad)
 }
 
-// Primary returns the id of the data key new values are sealed with.
-func (v *Vault) Primary(ctx context.Context) (string, error) { return v.primary(ctx) }
-
 // KeyID returns the data key id a sealed value names, "" if it is malformed.
 func KeyID(sealed string) string {
 	rest, ok := strings.CutPrefix(sealed, sealedPrefix)

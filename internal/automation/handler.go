@@ -2,6 +2,7 @@ package automation
 
 import (
 	"bytes"
+	"context"
 	"embed"
 	"encoding/json"
 	"errors"
@@ -220,7 +221,7 @@ func (h *Handler) home(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if t.Meraki && r.URL.Query().Get("auto") != "0" && !h.svc.cfg.External() {
-		if kind := h.svc.pending(r, t, acct, m.Access, role); kind != "" {
+		if kind := h.svc.pending(ctx, t, acct, m.Access, role); kind != "" {
 			if u, err := h.svc.AuthorizeURL(ctx, acct, t, kind); err == nil {
 				w.Header().Set("Cache-Control", "no-store")
 				http.Redirect(w, r, u, http.StatusSeeOther)
@@ -237,8 +238,7 @@ func (h *Handler) home(w http.ResponseWriter, r *http.Request) {
 // their User token if missing, revoked or wider than their access now (its
 // validity is checked, refreshing it when expired); else, for a
 // tenant_admin, a missing or revoked Org-scoped token.
-func (s *Service) pending(r *http.Request, t store.Tenant, acct store.Account, access store.Access, role store.Role) store.TokenKind {
-	ctx := r.Context()
+func (s *Service) pending(ctx context.Context, t store.Tenant, acct store.Account, access store.Access, role store.Role) store.TokenKind {
 	u, err := s.auto.GetToken(ctx, t.ID, store.TokenUser, acct.ID)
 	switch {
 	case errors.Is(err, store.ErrNotFound), err == nil && u.State == store.TokenReconnectNeeded, err == nil && keeper.NeedsReissue(u, access):

@@ -464,17 +464,14 @@ func getOrganizationInventoryDevices(c *call) (int, any, error) {
 		default:
 			return errorf(http.StatusBadRequest, "'usedState' must be one of: 'used', 'unused'")
 		}
+		f.Search = c.query("search")
 		return nil
 	})
 	if err != nil {
 		return 0, nil, err
 	}
 	out := make([]inventoryView, 0, len(devs))
-	search := strings.ToLower(c.query("search"))
 	for _, d := range devs {
-		if search != "" && !strings.Contains(strings.ToLower(d.Serial+" "+d.Name+" "+d.MAC+" "+d.Model), search) {
-			continue
-		}
 		out = append(out, inventoryViewOf(d))
 	}
 	return http.StatusOK, out, nil

@@ -47,3 +47,30 @@ func TestDevicesFilteredByMACsPaginate(t *testing.T) {
 		t.Errorf("devices with macs %s, %s: %q, want %q", first.MAC, last.MAC, got, want)
 	}
 }
+
+// TestInventorySearchFillsPages: getOrganizationInventoryDevices with
+// search filters in the query, so the first page holds the matches (no
+// empty pages before them) and perPage counts matches.
+func TestInventorySearchFillsPages(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, Config{RateLimit: RateLimitConfig{Disabled: true}})
+	all, err := e.st.Dashboard().ListDevices(context.Background(), store.DeviceFilter{OrgID: e.orgA})
+	must(t, err)
+	if len(all) < 10 {
+		t.Fatalf("only %d devices seeded", len(all))
+	}
+	last := all[len(all)-1]
+	q := url.Values{"perPage": {"3"}, "search": {strings.ToLower(last.Serial)}}
+	r := e.call("GET", "/organizations/"+e.orgA+"/inventory/devices?"+q.Encode(), e.token("dashboard:general:config:read"), nil)
+	if r.status != http.StatusOK {
+		t.Fatalf("GET inventory: %d %s", r.status, r.body)
+	}
+	var page []inventoryView
+	r.json(t, &page)
+	if len(page) != 1 || page[0].Serial != last.Serial {
+		t.Fatalf("first page for search %q = %+v, want just %s", last.Serial, page, last.Serial)
+	}
+	if next := links(r.header)["next"]; next != "" {
+		t.Fatalf("a next link after the only match: %s", next)
+	}
+}

@@ -80,6 +80,9 @@ type DeviceFilter struct {
 	Name         string   // exact
 	MAC          string   // exact, lower-case
 	MACs         []string // any of, lower-case
+	// Search matches devices whose serial, name, MAC or model contains it,
+	// case-insensitively.
+	Search string
 	Page
 }
 

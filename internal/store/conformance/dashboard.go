@@ -251,6 +251,9 @@ func testDevices(t *testing.T, s store.Store) {
 		{"serials", store.DeviceFilter{Serials: []string{"Q2AA-0003-0000", "Q2ZZ-0000-0000"}}, 1},
 		{"macs", store.DeviceFilter{MACs: []string{"e0:55:3d:ff:ff:ff", "e0:55:3d:00:00:01"}}, 1000},
 		{"other macs", store.DeviceFilter{MACs: []string{"e0:55:3d:ff:ff:ff"}}, 0},
+		{"search serial", store.DeviceFilter{Search: "q2aa-009"}, 10},
+		{"search model, any case", store.DeviceFilter{Search: "mR3"}, 250},
+		{"search wildcard is literal", store.DeviceFilter{Search: "%"}, 0},
 		{"page", store.DeviceFilter{Page: store.Page{StartingAfter: "Q2AA-0995-0000", Limit: 10}}, 4},
 	}
 	for _, tt := range tests {

@@ -40,6 +40,13 @@ func likeItem(item string) string {
 	return "% " + r.Replace(item) + " %"
 }
 
+// likeContains is the LIKE pattern matching text that contains s, with
+// LIKE's wildcards escaped.
+func likeContains(s string) string {
+	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+	return "%" + r.Replace(s) + "%"
+}
+
 // where builds a WHERE clause with $N placeholders numbered in order.
 type where struct {
 	conds []string
@@ -384,6 +391,10 @@ func (d dashboard) ListDevices(ctx context.Context, f store.DeviceFilter) ([]sto
 	}
 	if f.MAC != "" {
 		w.add("mac = " + w.arg(f.MAC))
+	}
+	if f.Search != "" {
+		// In the query, not after it, so that pages hold perPage matches.
+		w.add("LOWER(serial || ' ' || name || ' ' || mac || ' ' || model) LIKE " + w.arg(likeContains(strings.ToLower(f.Search))) + ` ESCAPE '\'`)
 	}
 	tail, desc := w.page("serial", f.Page)
 	rows, err := d.s.r.QueryContext(ctx, `SELECT `+deviceCols+` FROM devices`+w.String()+tail, w.args...)

@@ -166,6 +166,12 @@ func openStore(ctx context.Context, cfg config.Config, lg *slog.Logger) (*sqlsto
 // the store flags plus the command's own, parse, validate, open the store.
 func (c *cli) storeCommand(ctx context.Context, name string, args []string, bind func(fs *flag.FlagSet)) (*sqlstore.Store, *slog.Logger, error) {
 	cfg := config.Default()
+	return c.storeCommandWith(ctx, &cfg, name, args, bind)
+}
+
+// storeCommandWith is storeCommand over the caller's cfg, for commands
+// that bind (and then use) more of the configuration.
+func (c *cli) storeCommandWith(ctx context.Context, cfg *config.Config, name string, args []string, bind func(fs *flag.FlagSet)) (*sqlstore.Store, *slog.Logger, error) {
 	fs := flag.NewFlagSet("grantflow "+name, flag.ContinueOnError)
 	cfg.BindStore(fs)
 	if bind != nil {
@@ -177,8 +183,8 @@ func (c *cli) storeCommand(ctx context.Context, name string, args []string, bind
 	if err := cfg.Validate(); err != nil {
 		return nil, nil, usageError{err.Error()}
 	}
-	lg := c.logger(cfg, true)
-	st, err := openStore(ctx, cfg, lg)
+	lg := c.logger(*cfg, true)
+	st, err := openStore(ctx, *cfg, lg)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -20,22 +20,14 @@ import (
 // it) and the Automation flags, then Automation over the store.
 func (c *cli) automationCommand(ctx context.Context, name string, args []string, bind func(fs *flag.FlagSet)) (*sqlstore.Store, *automation.Service, *slog.Logger, error) {
 	cfg := config.Default()
-	fs := flag.NewFlagSet("grantflow "+name, flag.ContinueOnError)
-	cfg.BindStore(fs)
-	fs.StringVar(&cfg.Addr, "addr", cfg.Addr, "the server's listen address (the default issuer is http://ADDR)")
-	fs.StringVar(&cfg.Issuer, "issuer", cfg.Issuer, "the server's public URL, as given to serve")
-	cfg.BindAutomation(fs)
-	if bind != nil {
-		bind(fs)
-	}
-	if err := c.parse(fs, args); err != nil {
-		return nil, nil, nil, err
-	}
-	if err := cfg.Validate(); err != nil {
-		return nil, nil, nil, usageError{err.Error()}
-	}
-	lg := c.logger(cfg, true)
-	st, err := openStore(ctx, cfg, lg)
+	st, lg, err := c.storeCommandWith(ctx, &cfg, name, args, func(fs *flag.FlagSet) {
+		fs.StringVar(&cfg.Addr, "addr", cfg.Addr, "the server's listen address (the default issuer is http://ADDR)")
+		fs.StringVar(&cfg.Issuer, "issuer", cfg.Issuer, "the server's public URL, as given to serve")
+		cfg.BindAutomation(fs)
+		if bind != nil {
+			bind(fs)
+		}
+	})
 	if err != nil {
 		return nil, nil, nil, err
 	}

@@ -14,10 +14,7 @@ package registry
 import (
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -30,6 +27,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/grantflow/grantflow/internal/audit"
+	"github.com/grantflow/grantflow/internal/authz/oauth"
 	"github.com/grantflow/grantflow/internal/scope"
 	"github.com/grantflow/grantflow/internal/store"
 )
@@ -433,17 +431,11 @@ func (s *Service) record(ctx context.Context, a actor, action, clientID string, 
 
 // HashSecret returns the form in which a client secret is stored: the
 // lowercase hex SHA-256. A 256-bit random secret needs no slow hash.
-func HashSecret(secret string) string {
-	sum := sha256.Sum256([]byte(secret))
-	return hex.EncodeToString(sum[:])
-}
+func HashSecret(secret string) string { return oauth.Hash(secret) }
 
 // VerifySecret reports, in constant time, whether secret is c's client secret.
 func VerifySecret(c store.Client, secret string) bool {
-	if c.SecretHash == "" || secret == "" {
-		return false
-	}
-	return subtle.ConstantTimeCompare([]byte(HashSecret(secret)), []byte(c.SecretHash)) == 1
+	return secret != "" && oauth.HashMatches(secret, c.SecretHash)
 }
 
 // randomToken returns prefix followed by n random bytes in unpadded

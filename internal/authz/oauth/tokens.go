@@ -3,6 +3,7 @@ package oauth
 import (
 	"crypto/rand"
 	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/base64"
 	"encoding/hex"
 	"strings"
@@ -44,6 +45,20 @@ func newSecret(prefix string) (raw, hash string) {
 func Hash(raw string) string {
 	sum := sha256.Sum256([]byte(raw))
 	return hex.EncodeToString(sum[:])
+}
+
+// HashMatches reports, in constant time, whether raw hashes to storedHex
+// (a [Hash] value). A malformed stored hash never matches.
+func HashMatches(raw, storedHex string) bool {
+	var want [sha256.Size]byte
+	if len(storedHex) != 2*sha256.Size {
+		return false
+	}
+	if _, err := hex.Decode(want[:], []byte(storedHex)); err != nil {
+		return false
+	}
+	sum := sha256.Sum256([]byte(raw))
+	return subtle.ConstantTimeCompare(sum[:], want[:]) == 1
 }
 
 // LooksLike reports whether raw has the shape of a token made with prefix,

@@ -49,19 +49,17 @@ func (a auditLog) ListAudit(ctx context.Context, f store.AuditFilter) ([]store.A
 	if before <= 0 {
 		before = 1<<63 - 1
 	}
-	q := `SELECT id, at, action, actor_account_id, actor_client_id, org_id, target, details FROM audit_events WHERE id < $1`
-	args := []any{before}
+	var w where
+	w.add("id < " + w.arg(before))
 	if f.OrgID != "" {
-		args = append(args, f.OrgID)
-		q += ` AND org_id = $2`
+		w.add("org_id = " + w.arg(f.OrgID))
 	}
 	if f.ClientID != "" {
-		args = append(args, f.ClientID)
-		q += ` AND actor_client_id = $` + itoa(len(args))
+		w.add("actor_client_id = " + w.arg(f.ClientID))
 	}
-	args = append(args, limit)
-	q += ` ORDER BY id DESC LIMIT $` + itoa(len(args))
-	rows, err := a.s.r.QueryContext(ctx, q, args...)
+	q := `SELECT id, at, action, actor_account_id, actor_client_id, org_id, target, details FROM audit_events` +
+		w.String() + ` ORDER BY id DESC LIMIT ` + w.arg(limit)
+	rows, err := a.s.r.QueryContext(ctx, q, w.args...)
 	if err != nil {
 		return nil, err
 	}

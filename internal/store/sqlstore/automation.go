@@ -250,20 +250,17 @@ func (a automation) GetTokenByID(ctx context.Context, id string) (store.Automati
 }
 
 func (a automation) ListTokens(ctx context.Context, f store.TokenFilter) ([]store.AutomationToken, error) {
-	q, args := `SELECT `+tokenCols+` FROM automation_tokens WHERE 1 = 1`, []any{}
+	var w where
 	if f.TenantID != "" {
-		args = append(args, f.TenantID)
-		q += ` AND tenant_id = $` + itoa(len(args))
+		w.add("tenant_id = " + w.arg(f.TenantID))
 	}
 	if f.Kind != "" {
-		args = append(args, string(f.Kind))
-		q += ` AND kind = $` + itoa(len(args))
+		w.add("kind = " + w.arg(string(f.Kind)))
 	}
 	if !f.RefreshedBefore.IsZero() {
-		args = append(args, usv(f.RefreshedBefore))
-		q += ` AND refreshed_at < $` + itoa(len(args))
+		w.add("refreshed_at < " + w.arg(usv(f.RefreshedBefore)))
 	}
-	rows, err := a.s.r.QueryContext(ctx, q+` ORDER BY tenant_id, kind, created_at, id`, args...)
+	rows, err := a.s.r.QueryContext(ctx, `SELECT `+tokenCols+` FROM automation_tokens`+w.String()+` ORDER BY tenant_id, kind, created_at, id`, w.args...)
 	if err != nil {
 		return nil, err
 	}

@@ -33,32 +33,15 @@ func unpadList(s string) []string {
 	return strings.Fields(s)
 }
 
-// likeItem is the LIKE pattern matching a padded list holding item, with
-// LIKE's wildcards escaped (tags may contain "_").
-func likeItem(item string) string {
-	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
-	return "% " + r.Replace(item) + " %"
-}
+// likeEscaper escapes LIKE's wildcards (tags and names may contain "_");
+// every pattern is used with ESCAPE '\'.
+var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
 
-// likeContains is the LIKE pattern matching text that contains s, with
-// LIKE's wildcards escaped.
-func likeContains(s string) string {
-	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
-	return "%" + r.Replace(s) + "%"
-}
+// likeItem is the LIKE pattern matching a padded list holding item.
+func likeItem(item string) string { return "% " + likeEscaper.Replace(item) + " %" }
 
-// where builds a WHERE clause with $N placeholders numbered in order.
-type where struct {
-	conds []string
-	args  []any
-}
-
-func (w *where) arg(v any) string {
-	w.args = append(w.args, v)
-	return "$" + itoa(len(w.args))
-}
-
-func (w *where) add(cond string) { w.conds = append(w.conds, cond) }
+// likeContains is the LIKE pattern matching text that contains s.
+func likeContains(s string) string { return "%" + likeEscaper.Replace(s) + "%" }
 
 func (w *where) in(col string, vals []string) {
 	if len(vals) == 0 {
@@ -106,13 +89,6 @@ func (w *where) page(key string, p store.Page) (tail string, desc bool) {
 		tail += " LIMIT " + itoa(p.Limit)
 	}
 	return tail, desc
-}
-
-func (w *where) String() string {
-	if len(w.conds) == 0 {
-		return ""
-	}
-	return " WHERE " + strings.Join(w.conds, " AND ")
 }
 
 func (d dashboard) RenameOrganization(ctx context.Context, id, name string) error {

@@ -40,7 +40,7 @@ func runAPIKey(ctx context.Context, c *cli, args []string) error {
 	} else if err != nil {
 		return err
 	}
-	keys := dashboard.NewAPIKeys(st, audit.New(st.Audit(), nil, lg), nil, nil, lg)
+	keys := dashboard.NewAPIKeys(st, audit.New(st.Audit(), nil, lg), nil, nil)
 	switch sub {
 	case "create":
 		raw, _, err := keys.Create(ctx, acc.ID)

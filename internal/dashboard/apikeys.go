@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"log/slog"
 	"time"
 
 	"github.com/grantflow/grantflow/internal/audit"
@@ -45,9 +44,8 @@ type APIKeys struct {
 }
 
 // NewAPIKeys returns the API key service. feed may be nil (no caching);
-// now may be nil for time.Now. The logger is not used: rec logs its own
-// failures and every other error is returned.
-func NewAPIKeys(st store.Store, rec *audit.Recorder, feed Feed, now func() time.Time, _ *slog.Logger) *APIKeys {
+// now may be nil for time.Now.
+func NewAPIKeys(st store.Store, rec *audit.Recorder, feed Feed, now func() time.Time) *APIKeys {
 	if now == nil {
 		now = time.Now
 	}

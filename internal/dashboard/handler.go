@@ -141,7 +141,7 @@ func New(p Params) (*Handler, error) {
 		return nil, err
 	}
 	if p.APIKeys == nil {
-		p.APIKeys = NewAPIKeys(p.Store, p.Audit, p.Feed, p.Now, p.Logger)
+		p.APIKeys = NewAPIKeys(p.Store, p.Audit, p.Feed, p.Now)
 	}
 	h := &Handler{
 		st: p.Store, dash: p.Store.Dashboard(), cat: cat, validator: p.Validator, keys: p.APIKeys,

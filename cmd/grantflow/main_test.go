@@ -144,17 +144,7 @@ func TestServeFirstStart(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int, 1)
 	go func() { done <- run(ctx, c, []string{"serve", "--data-dir", dir, "--addr", addr}) }()
-	var ready bool
-	for i := 0; i < 200 && !ready; i++ {
-		if resp, err := http.Get("http://" + addr + "/readyz"); err == nil {
-			resp.Body.Close()
-			ready = resp.StatusCode == http.StatusOK
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	if !ready {
-		t.Fatalf("server not ready; stderr:\n%s", errb.String())
-	}
+	waitReady(t, addr, &errb)
 	cancel()
 	if code := <-done; code != 0 {
 		t.Fatalf("serve exit %d:\n%s", code, errb.String())
@@ -184,10 +174,27 @@ func TestServeFirstStart(t *testing.T) {
 	}
 	ctx2, cancel2 := context.WithCancel(context.Background())
 	go func() { done <- run(ctx2, c, []string{"serve", "--data-dir", dir, "--addr", addr}) }()
-	time.Sleep(300 * time.Millisecond)
+	waitReady(t, addr, &errb) // past the point where a demo would be made
 	cancel2()
-	<-done
+	if code := <-done; code != 0 {
+		t.Fatalf("second serve exit %d:\n%s", code, errb.String())
+	}
 	if _, err := os.Stat(path); !os.IsNotExist(err) {
 		t.Fatal("second start wrote new login details")
 	}
+}
+
+// waitReady polls /readyz until the server at addr answers 200.
+func waitReady(t *testing.T, addr string, stderr *safeBuffer) {
+	t.Helper()
+	for range 200 {
+		if resp, err := http.Get("http://" + addr + "/readyz"); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("server at %s not ready; stderr:\n%s", addr, stderr.String())
 }

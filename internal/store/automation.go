@@ -59,6 +59,10 @@ type Target struct {
 	CreatedAt       time.Time
 	UpdatedAt       time.Time
 	SyncedAt        time.Time
+	// ExternalID is the export's definition_target_… id of a target an
+	// import brought, unique in the tenant; "" for the Current Org target.
+	ExternalID string
+	Properties []byte // the export's target JSON, opaque to the store
 }
 
 // TokenKind tells Automation's two tokens apart.
@@ -169,9 +173,14 @@ type Tenants interface {
 // Targets stores targets.
 type Targets interface {
 	CreateTarget(ctx context.Context, t Target) error // ErrConflict on a taken name
+	GetTarget(ctx context.Context, id string) (Target, error)
 	GetTargetByName(ctx context.Context, tenantID, name string) (Target, error)
+	// UpsertImportedTarget creates t, keyed by (TenantID, ExternalID), or
+	// returns the existing target unchanged: a re-import must not undo an
+	// operator's edit. ErrConflict when another target has t's name.
+	UpsertImportedTarget(ctx context.Context, t Target) (Target, error)
 	ListTargets(ctx context.Context, tenantID string) ([]Target, error)
-	// UpdateTarget applies update in one transaction.
+	// UpdateTarget applies update in one transaction; ExternalID cannot change.
 	UpdateTarget(ctx context.Context, id string, update func(*Target) error) (Target, error)
 }
 

@@ -1,6 +1,6 @@
 // Package store defines grantflow's persistence: one small interface per
 // aggregate (organizations and accounts, sessions, OAuth clients, grants and
-// tokens, the audit log, the change feed), implemented for SQLite and
+// tokens, the audit log, the change feed, Automation, workflows and runs), implemented for SQLite and
 // PostgreSQL by package sqlstore and checked by package conformance.
 //
 // Times are stored with microsecond precision in UTC. Secrets (passwords,
@@ -35,6 +35,8 @@ type Store interface {
 	Dashboard() Dashboard
 	APIKeys() APIKeys
 	Automation() Automation
+	Workflows() Workflows
+	Runs() Runs
 	// Dialect names the backend: "sqlite" or "postgres".
 	Dialect() string
 	Ping(ctx context.Context) error

@@ -108,26 +108,48 @@ func (a automation) ListRoles(ctx context.Context, tenantID string) ([]store.Ten
 
 // --- targets ---
 
-const targetCols = `id, tenant_id, name, type, protocol, host, port, base_path, proxy_url, metadata_version, created_trigger, created_at, updated_at, synced_at`
+const targetCols = `id, tenant_id, name, type, protocol, host, port, base_path, proxy_url, metadata_version, created_trigger, created_at, updated_at, synced_at,
+	external_id, properties`
 
 func scanTarget(row interface{ Scan(...any) error }) (store.Target, error) {
 	var t store.Target
 	var created, updated, synced int64
 	err := row.Scan(&t.ID, &t.TenantID, &t.Name, &t.Type, &t.Protocol, &t.Host, &t.Port, &t.BasePath, &t.ProxyURL,
-		&t.MetadataVersion, &t.CreatedTrigger, &created, &updated, &synced)
+		&t.MetadataVersion, &t.CreatedTrigger, &created, &updated, &synced, &t.ExternalID, &t.Properties)
 	t.CreatedAt, t.UpdatedAt, t.SyncedAt = fromUSv(created), fromUSv(updated), fromUSv(synced)
 	return t, err
 }
 
 func targetArgs(t store.Target) []any {
 	return []any{t.ID, t.TenantID, t.Name, t.Type, t.Protocol, t.Host, t.Port, t.BasePath, t.ProxyURL,
-		t.MetadataVersion, t.CreatedTrigger, usv(t.CreatedAt), usv(t.UpdatedAt), usv(t.SyncedAt)}
+		t.MetadataVersion, t.CreatedTrigger, usv(t.CreatedAt), usv(t.UpdatedAt), usv(t.SyncedAt), t.ExternalID, blob(t.Properties)}
 }
 
 func (a automation) CreateTarget(ctx context.Context, t store.Target) error {
-	_, err := a.s.w.ExecContext(ctx, `INSERT INTO automation_targets (`+targetCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+	_, err := a.s.w.ExecContext(ctx, `INSERT INTO automation_targets (`+targetCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
 		targetArgs(t)...)
 	return notFoundFK(conflictOr(err))
+}
+
+func (a automation) GetTarget(ctx context.Context, id string) (store.Target, error) {
+	t, err := scanTarget(a.s.r.QueryRowContext(ctx, `SELECT `+targetCols+` FROM automation_targets WHERE id = $1`, id))
+	return t, notFound(err)
+}
+
+// UpsertImportedTarget inserts with ON CONFLICT DO NOTHING on the imported
+// targets' unique index, so racing imports of one export agree on one row
+// without a lock, and then reads whichever row won.
+func (a automation) UpsertImportedTarget(ctx context.Context, t store.Target) (store.Target, error) {
+	if t.ExternalID == "" {
+		return store.Target{}, errors.New("sqlstore: an imported target needs an external id")
+	}
+	_, err := a.s.w.ExecContext(ctx, `INSERT INTO automation_targets (`+targetCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+		ON CONFLICT (tenant_id, external_id) WHERE external_id <> '' DO NOTHING`, targetArgs(t)...)
+	if err != nil {
+		return store.Target{}, notFoundFK(conflictOr(err))
+	}
+	got, err := scanTarget(a.s.w.QueryRowContext(ctx, `SELECT `+targetCols+` FROM automation_targets WHERE tenant_id = $1 AND external_id = $2`, t.TenantID, t.ExternalID))
+	return got, notFound(err)
 }
 
 func (a automation) GetTargetByName(ctx context.Context, tenantID, name string) (store.Target, error) {
@@ -159,14 +181,14 @@ func (a automation) UpdateTarget(ctx context.Context, id string, update func(*st
 		if err != nil {
 			return notFound(err)
 		}
-		tenant, created := t.TenantID, t.CreatedAt
+		tenant, created, external := t.TenantID, t.CreatedAt, t.ExternalID
 		if err := update(&t); err != nil {
 			return err
 		}
-		t.ID, t.TenantID, t.CreatedAt = id, tenant, created
+		t.ID, t.TenantID, t.CreatedAt, t.ExternalID = id, tenant, created, external
 		if _, err := tx.ExecContext(ctx, `UPDATE automation_targets SET name = $3, type = $4, protocol = $5, host = $6, port = $7,
-			base_path = $8, proxy_url = $9, metadata_version = $10, created_trigger = $11, updated_at = $13, synced_at = $14
-			WHERE id = $1 AND tenant_id = $2 AND created_at = $12`, targetArgs(t)...); err != nil {
+			base_path = $8, proxy_url = $9, metadata_version = $10, created_trigger = $11, updated_at = $13, synced_at = $14, properties = $16
+			WHERE id = $1 AND tenant_id = $2 AND created_at = $12 AND external_id = $15`, targetArgs(t)...); err != nil {
 			return conflictOr(err)
 		}
 		out = t

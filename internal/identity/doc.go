@@ -12,7 +12,9 @@
 //   - The session id is rotated at login against session fixation (OWASP
 //     Session Management); CSRF tokens are HMAC-SHA256 (RFC 2104) of the
 //     session id, or a double-submit cookie before login.
-//   - Throttled logins answer 429 with Retry-After (RFC 6585 §4).
+//   - Throttled logins answer 429 with Retry-After (RFC 6585 §4); the
+//     throttle follows OWASP's Authentication Cheat Sheet: growing delays per
+//     account that do not lock its owner out, a higher limit per address.
 //   - return_to accepts only local paths (RFC 3986 §4.2 path-absolute
 //     references), so the login page cannot be used as an open redirector
 //     (RFC 9700 §4.11).

@@ -52,21 +52,42 @@ type env struct {
 	srv      *httptest.Server
 	org      store.Organization
 	admin    store.Account // full admin of org, password testPassword
+	logs     *logBuffer    // what the server logged
 }
 
 func testLogger(t *testing.T) *slog.Logger {
 	return slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
 }
 
+// logBuffer keeps what the server logs, for tests that check it.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf strings.Builder
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
+}
+
 // newEnv starts the identity pages on a real HTTP server over a fresh
-// SQLite store, with one organization and one full admin.
-func newEnv(t *testing.T) *env {
+// SQLite store, with one organization and one full admin. opts come after
+// the test's cheap argon2 parameters, so they can override them.
+func newEnv(t *testing.T, opts ...identity.ServiceOption) *env {
 	t.Helper()
 	st := storetest.New(t)
 	clk := newClock()
-	lg := testLogger(t)
+	logs := &logBuffer{}
+	lg := slog.New(slog.NewTextHandler(io.MultiWriter(t.Output(), logs), &slog.HandlerOptions{Level: slog.LevelInfo}))
 	rec := audit.New(st.Audit(), clk.Now, lg)
-	svc := identity.NewService(st, rec, lg, clk.Now, identity.WithArgon2(identity.TestArgon2))
+	svc := identity.NewService(st, rec, lg, clk.Now, append([]identity.ServiceOption{identity.WithArgon2(identity.TestArgon2)}, opts...)...)
 	srv := httptest.NewUnstartedServer(nil)
 	sess, err := identity.NewSessions(st.Sessions(), st.Accounts(), identity.SessionConfig{Issuer: "http://" + srv.Listener.Addr().String()}, lg, clk.Now)
 	if err != nil {
@@ -78,11 +99,11 @@ func newEnv(t *testing.T) *env {
 	}
 	mux := http.NewServeMux()
 	h.Routes(mux)
-	srv.Config.Handler = web.Chain(mux, web.RequestID, web.SecurityHeaders)
+	srv.Config.Handler = web.Chain(mux, web.RequestID, web.SecurityHeaders, fromAddress)
 	srv.Start()
 	t.Cleanup(srv.Close)
 
-	e := &env{t: t, st: st, clock: clk, svc: svc, sessions: sess, srv: srv}
+	e := &env{t: t, st: st, clock: clk, svc: svc, sessions: sess, srv: srv, logs: logs}
 	ctx := context.Background()
 	e.org, err = svc.CreateOrganization(ctx, "Acme Corp")
 	if err != nil {
@@ -96,11 +117,37 @@ func newEnv(t *testing.T) *env {
 	return e
 }
 
+// testAddressHeader names the client address a test request pretends to
+// come from (every test request really comes from 127.0.0.1).
+const testAddressHeader = "X-Test-Remote-Addr"
+
+// testCancelHeader makes the server see a request whose client has gone
+// away (its context is cancelled).
+const testCancelHeader = "X-Test-Cancelled"
+
+// fromAddress sets RemoteAddr from testAddressHeader, as a server behind a
+// trusted proxy would from X-Forwarded-For, and cancels the requests that
+// carry testCancelHeader.
+func fromAddress(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if a := r.Header.Get(testAddressHeader); a != "" {
+			r.RemoteAddr = a + ":40000"
+		}
+		if r.Header.Get(testCancelHeader) != "" {
+			ctx, cancel := context.WithCancel(r.Context())
+			cancel()
+			r = r.WithContext(ctx)
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
 // browser is an HTTP client with a cookie jar that does not follow
 // redirects, so tests see each 303.
 type browser struct {
-	e *env
-	c *http.Client
+	e    *env
+	c    *http.Client
+	addr string // the client address the server sees; "" for 127.0.0.1
 }
 
 func (e *env) browser() *browser {
@@ -123,16 +170,29 @@ type page struct {
 
 func (b *browser) get(path string) page {
 	b.e.t.Helper()
-	resp, err := b.c.Get(b.e.srv.URL + path)
+	req, err := http.NewRequest(http.MethodGet, b.e.srv.URL+path, nil)
 	if err != nil {
 		b.e.t.Fatal(err)
 	}
-	return read(b.e.t, resp)
+	return b.do(req)
 }
 
 func (b *browser) post(path string, form url.Values) page {
 	b.e.t.Helper()
-	resp, err := b.c.PostForm(b.e.srv.URL+path, form)
+	req, err := http.NewRequest(http.MethodPost, b.e.srv.URL+path, strings.NewReader(form.Encode()))
+	if err != nil {
+		b.e.t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	return b.do(req)
+}
+
+func (b *browser) do(req *http.Request) page {
+	b.e.t.Helper()
+	if b.addr != "" {
+		req.Header.Set(testAddressHeader, b.addr)
+	}
+	resp, err := b.c.Do(req)
 	if err != nil {
 		b.e.t.Fatal(err)
 	}

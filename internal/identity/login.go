@@ -15,6 +15,10 @@ import (
 	"github.com/grantflow/grantflow/internal/web"
 )
 
+// statusClientClosed is the status logged for a request its client gave up
+// on (nginx's 499).
+const statusClientClosed = 499
+
 type loginPage struct {
 	web.Chrome
 	Email    string
@@ -69,36 +73,52 @@ func (h *Handler) postLogin(w http.ResponseWriter, r *http.Request) {
 	}
 
 	ip := clientIP(r)
-	emailKey, ipKey := "email:"+strings.ToLower(email), "ip:"+ip
-	if wait, blocked := h.throttle.blocked(emailKey, ipKey); blocked {
-		secs := int((wait + time.Second - 1) / time.Second)
-		w.Header().Set("Retry-After", strconv.Itoa(secs))
-		w.Header().Set("Cache-Control", "no-store")
-		mins := (secs + 59) / 60
-		http.Error(w, fmt.Sprintf("Too many failed login attempts. Try again in %d minute%s.", mins, plural(mins)), http.StatusTooManyRequests)
+	try, wait, ok := h.throttle.reserve(strings.ToLower(email), ip)
+	if !ok {
+		h.tooManyAttempts(w, r, wait)
 		return
 	}
-
 	acct, err := h.svc.authenticate(r.Context(), email, password, ip)
 	if errors.Is(err, ErrInvalidCredentials) {
-		h.throttle.fail(emailKey, ipKey)
 		h.renderLogin(w, r, http.StatusOK, email, returnTo, "Wrong email or password.")
 		return
 	}
 	if err != nil {
+		h.throttle.abandoned(try)
+		if r.Context().Err() != nil {
+			// The browser went away; nobody reads the answer, and the
+			// status (nginx's "client closed request") keeps it out of
+			// the server errors.
+			h.lg.InfoContext(r.Context(), "login cancelled by the client", "err", err)
+			w.WriteHeader(statusClientClosed)
+			return
+		}
 		h.lg.ErrorContext(r.Context(), "login failed", "err", err)
 		h.message(w, r, http.StatusInternalServerError, "Something went wrong", "Logging in failed. Try again in a moment.")
 		return
 	}
-	// Only the email's counter is reset: resetting the address's counter
-	// would let one attacker-owned account unlock guessing from that address.
-	h.throttle.reset(emailKey)
+	h.throttle.succeeded(try)
 	if err := h.sessions.Login(w, r, acct); err != nil {
 		h.lg.ErrorContext(r.Context(), "session create failed", "err", err)
 		h.message(w, r, http.StatusInternalServerError, "Something went wrong", "Logging in failed. Try again in a moment.")
 		return
 	}
 	http.Redirect(w, r, returnTo, http.StatusSeeOther)
+}
+
+// tooManyAttempts answers a throttled login with 429, Retry-After (RFC 6585
+// §4) and a page that says when to try again.
+func (h *Handler) tooManyAttempts(w http.ResponseWriter, r *http.Request, wait time.Duration) {
+	secs := int((wait + time.Second - 1) / time.Second)
+	w.Header().Set("Retry-After", strconv.Itoa(secs))
+	w.Header().Set("Cache-Control", "no-store")
+	when := fmt.Sprintf("%d second%s", secs, plural(secs))
+	if secs >= 60 {
+		mins := (secs + 59) / 60
+		when = fmt.Sprintf("%d minute%s", mins, plural(mins))
+	}
+	h.message(w, r, http.StatusTooManyRequests, "Too many attempts",
+		"Too many failed login attempts. Try again in "+when+".")
 }
 
 func (h *Handler) postLogout(w http.ResponseWriter, r *http.Request) {

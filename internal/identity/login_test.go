@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -191,57 +192,209 @@ func TestLoginReturnToStaysLocal(t *testing.T) {
 	}
 }
 
-func TestLoginThrottlePerEmail(t *testing.T) {
-	t.Parallel()
-	e := newEnv(t)
-	b := e.browser()
-	tok := csrfOf(t, b.get("/login"))
-	attempt := func(password string) page {
-		return b.post("/login", url.Values{"csrf_token": {tok}, "email": {"Admin@example.com"}, "password": {password}})
-	}
-	for i := range 5 {
-		if p := attempt("wrong password " + strconv.Itoa(i)); p.resp.StatusCode != http.StatusOK {
-			t.Fatalf("attempt %d: %d", i+1, p.resp.StatusCode)
-		}
-		e.clock.Advance(time.Minute)
-	}
-	// The 6th attempt is refused, even with the right password.
-	p := attempt(testPassword)
+// attempt posts one login from b's address.
+func (b *browser) attempt(tok, email, password string) page {
+	b.e.t.Helper()
+	return b.post("/login", url.Values{"csrf_token": {tok}, "email": {email}, "password": {password}})
+}
+
+// throttled checks that p is the styled 429 page with Retry-After want.
+func throttled(t *testing.T, p page, retryAfter int, when string) {
+	t.Helper()
 	if p.resp.StatusCode != http.StatusTooManyRequests {
-		t.Fatalf("6th attempt: %d, want 429", p.resp.StatusCode)
+		t.Fatalf("status %d, want 429", p.resp.StatusCode)
 	}
-	ra, err := strconv.Atoi(p.resp.Header.Get("Retry-After"))
-	// The first failure was 5 minutes ago; it leaves the window in 10.
-	if err != nil || ra != 600 {
-		t.Errorf("Retry-After %q, want 600", p.resp.Header.Get("Retry-After"))
+	if ra := p.resp.Header.Get("Retry-After"); ra != strconv.Itoa(retryAfter) {
+		t.Errorf("Retry-After %q, want %d", ra, retryAfter)
 	}
-	if !strings.HasPrefix(p.resp.Header.Get("Content-Type"), "text/plain") || !strings.Contains(p.body, "Too many failed login attempts") {
-		t.Errorf("429 body %q (%s)", p.body, p.resp.Header.Get("Content-Type"))
+	if !strings.HasPrefix(p.resp.Header.Get("Content-Type"), "text/html") {
+		t.Errorf("429 is %s, want the styled page", p.resp.Header.Get("Content-Type"))
 	}
+	mustContain(t, p.body, `href="/static/site.css"`)
+	mustContain(t, p.body, "Try again in "+when+".")
 	if setCookie(p.resp, "grantflow_session") != nil {
 		t.Error("a throttled attempt logged in")
 	}
-	// Once the oldest failure ages out, one more attempt is allowed.
-	e.clock.Advance(10 * time.Minute)
-	if p := attempt(testPassword); p.resp.StatusCode != http.StatusSeeOther {
+}
+
+// One account's failures make its guessers wait, longer with every
+// failure; the owner, from an address that did not fail, still logs in.
+func TestLoginThrottlePerAccount(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	guesser := e.browser()
+	guesser.addr = "203.0.113.7"
+	tok := csrfOf(t, guesser.get("/login"))
+	for i := range 5 {
+		if p := guesser.attempt(tok, "Admin@example.com", "wrong password "+strconv.Itoa(i)); p.resp.StatusCode != http.StatusOK {
+			t.Fatalf("attempt %d: %d", i+1, p.resp.StatusCode)
+		}
+		e.clock.Advance(time.Second)
+	}
+	// The 6th attempt from the failing address waits, even with the
+	// right password: 30 s after the latest failure, 1 s ago.
+	throttled(t, guesser.attempt(tok, "admin@example.com", testPassword), 29, "29 seconds")
+
+	// The owner, from another address, is not blocked.
+	owner := e.browser()
+	owner.addr = "198.51.100.20"
+	if p := owner.login("admin@example.com", testPassword, "/"); p.resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("owner from an address that did not fail: %d", p.resp.StatusCode)
+	}
+
+	// Each further failure doubles the delay.
+	e.clock.Advance(29 * time.Second)
+	for _, wait := range []int{60, 120, 240} {
+		if p := guesser.attempt(tok, "admin@example.com", "wrong again"); p.resp.StatusCode != http.StatusOK {
+			t.Fatalf("attempt after the delay: %d", p.resp.StatusCode)
+		}
+		throttled(t, guesser.attempt(tok, "admin@example.com", testPassword), wait, strconv.Itoa(wait/60)+" minute"+map[bool]string{true: "s"}[wait > 60])
+		e.clock.Advance(time.Duration(wait) * time.Second)
+	}
+	if p := guesser.attempt(tok, "admin@example.com", "wrong again"); p.resp.StatusCode != http.StatusOK {
+		t.Fatalf("attempt after the delay: %d", p.resp.StatusCode)
+	}
+	throttled(t, guesser.attempt(tok, "admin@example.com", testPassword), 480, "8 minutes")
+}
+
+// Colleagues behind one proxy do not lock each other out: one person's
+// typos cost only that person's account.
+func TestLoginThrottleSharedAddress(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	if _, err := e.svc.CreateAdmin(t.Context(), e.org.ID, "colleague@example.com", testPassword, store.AccessReadOnly); err != nil {
+		t.Fatal(err)
+	}
+	proxy := e.browser()
+	proxy.addr = "192.0.2.1"
+	tok := csrfOf(t, proxy.get("/login"))
+	for i := range 10 {
+		proxy.attempt(tok, "admin@example.com", "typo "+strconv.Itoa(i))
+	}
+	colleague := e.browser()
+	colleague.addr = "192.0.2.1"
+	if p := colleague.login("colleague@example.com", testPassword, "/"); p.resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("colleague behind the same proxy: %d, want 303", p.resp.StatusCode)
+	}
+}
+
+// One address cannot spray guesses over many accounts: after 100 failures
+// within 15 minutes it waits, for every account.
+func TestLoginThrottlePerAddress(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	b := e.browser()
+	b.addr = "203.0.113.9"
+	tok := csrfOf(t, b.get("/login"))
+	for i := range 100 {
+		if p := b.attempt(tok, "user"+strconv.Itoa(i)+"@example.com", "whatever password"); p.resp.StatusCode != http.StatusOK {
+			t.Fatalf("failure %d: %d", i+1, p.resp.StatusCode)
+		}
+	}
+	e.clock.Advance(5 * time.Minute)
+	throttled(t, b.attempt(tok, "admin@example.com", testPassword), 600, "10 minutes")
+	// Another address is not affected.
+	other := e.browser()
+	if p := other.login("admin@example.com", testPassword, "/"); p.resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("another address: %d", p.resp.StatusCode)
+	}
+}
+
+// Guesses spread over many addresses: once an account has 50 failures the
+// delay binds every address, the owner's too.
+func TestLoginThrottleDistributed(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	for i := range 50 {
+		b := e.browser()
+		b.addr = "203.0.113." + strconv.Itoa(i+1)
+		tok := csrfOf(t, b.get("/login"))
+		if p := b.attempt(tok, "admin@example.com", "guess "+strconv.Itoa(i)); p.resp.StatusCode != http.StatusOK {
+			t.Fatalf("guess %d: %d", i+1, p.resp.StatusCode)
+		}
+	}
+	fresh := e.browser()
+	fresh.addr = "198.51.100.99"
+	tok := csrfOf(t, fresh.get("/login"))
+	throttled(t, fresh.attempt(tok, "admin@example.com", testPassword), 900, "15 minutes")
+	e.clock.Advance(15 * time.Minute)
+	if p := fresh.attempt(tok, "admin@example.com", testPassword); p.resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("after the window: %d", p.resp.StatusCode)
 	}
 }
 
-func TestLoginThrottlePerAddress(t *testing.T) {
+// Parallel guesses are throttled like sequential ones: the attempt is
+// reserved before the (slow) password check, so 40 guesses sent at once
+// get 5 evaluations, not 40.
+func TestLoginThrottleParallelGuesses(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	if _, err := e.svc.CreateAdmin(t.Context(), e.org.ID, "other@example.com", testPassword, store.AccessReadOnly); err != nil {
-		t.Fatal(err)
-	}
+	// A real (if small) argon2 cost, so the checks overlap.
+	e := newEnv(t, identity.WithArgon2(identity.Argon2Params{Memory: 8 * 1024, Time: 1, Threads: 1}))
 	b := e.browser()
 	tok := csrfOf(t, b.get("/login"))
-	// Five emails, one failure each, from one address.
-	for i := range 5 {
-		b.post("/login", url.Values{"csrf_token": {tok}, "email": {"user" + strconv.Itoa(i) + "@example.com"}, "password": {"whatever password"}})
+	form := url.Values{"csrf_token": {tok}, "email": {"admin@example.com"}, "password": {"wrong password"}}.Encode()
+	const n = 40
+	statuses := make(chan int, n)
+	var wg sync.WaitGroup
+	for range n {
+		wg.Go(func() {
+			req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/login", strings.NewReader(form))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			resp, err := b.c.Do(req)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			resp.Body.Close()
+			statuses <- resp.StatusCode
+		})
 	}
-	p := b.post("/login", url.Values{"csrf_token": {tok}, "email": {"other@example.com"}, "password": {testPassword}})
-	if p.resp.StatusCode != http.StatusTooManyRequests || p.resp.Header.Get("Retry-After") == "" {
-		t.Fatalf("6th attempt from one address: %d", p.resp.StatusCode)
+	wg.Wait()
+	close(statuses)
+	evaluated := 0
+	for s := range statuses {
+		switch s {
+		case http.StatusOK:
+			evaluated++
+		case http.StatusTooManyRequests:
+		default:
+			t.Errorf("status %d", s)
+		}
+	}
+	failed := 0
+	for _, a := range e.auditActions() {
+		if a == identity.ActionLoginFailed {
+			failed++
+		}
+	}
+	if evaluated != 5 || failed != 5 {
+		t.Errorf("%d parallel guesses: %d evaluated, %d login.failed events; want 5", n, evaluated, failed)
+	}
+}
+
+// A login whose browser went away is not a server error, and it does not
+// count against the throttle.
+func TestLoginCancelled(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	b := e.browser()
+	tok := csrfOf(t, b.get("/login"))
+	form := url.Values{"csrf_token": {tok}, "email": {"admin@example.com"}, "password": {testPassword}}.Encode()
+	for range 10 {
+		req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/login", strings.NewReader(form))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set(testCancelHeader, "1")
+		p := b.do(req)
+		if p.resp.StatusCode != 499 {
+			t.Fatalf("cancelled login answered %d, want 499 (client closed request)", p.resp.StatusCode)
+		}
+	}
+	if logs := e.logs.String(); strings.Contains(logs, "level=ERROR") {
+		t.Errorf("cancelled logins logged as errors:\n%s", logs)
+	}
+	for i := range 5 {
+		if p := b.attempt(tok, "admin@example.com", "wrong "+strconv.Itoa(i)); p.resp.StatusCode != http.StatusOK {
+			t.Fatalf("failure %d after cancelled logins: %d", i+1, p.resp.StatusCode)
+		}
 	}
 }

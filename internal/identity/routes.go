@@ -40,7 +40,7 @@ func NewHandler(svc *Service, sessions *Sessions, auditLog store.AuditLog, lg *s
 		auditLog: auditLog,
 		render:   rd,
 		lg:       lg,
-		throttle: newThrottle(throttleMaxFailures, throttleWindow, now),
+		throttle: newThrottle(now),
 	}, nil
 }
 

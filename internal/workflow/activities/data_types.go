@@ -1,0 +1,9 @@
+package activities
+
+import "github.com/grantflow/grantflow/internal/workflow/engine"
+
+// dataTypes are the activities that compute on data: JSONPath, tables,
+// strings, regular expressions.
+func dataTypes() []engine.Type {
+	return nil
+}

@@ -65,28 +65,31 @@ func (w *worker) Timeout(job *river.Job[periodicArgs]) time.Duration {
 
 // Runner is a started River client.
 type Runner struct {
-	stop func(ctx context.Context) error
-	db   *sql.DB // the SQLite handle River owns, closed on Stop
+	stop   func(ctx context.Context) error
+	db     *sql.DB // the SQLite handle River owns, closed on Stop
+	insert func(ctx context.Context, a taskArgs) error
 }
 
 // Start migrates River's tables and starts a client that works the given
 // periodic jobs until Stop.
-func Start(ctx context.Context, st *sqlstore.Store, lg *slog.Logger, periodic []Periodic) (*Runner, error) {
+// Tasks are the one-off jobs it works (workflow runs); with neither
+// periodic jobs nor tasks the runner only enqueues.
+func Start(ctx context.Context, st *sqlstore.Store, lg *slog.Logger, periodic []Periodic, tasks ...Task) (*Runner, error) {
 	if st.Dialect() == "postgres" {
-		return start(ctx, riverpgxv5.New(st.Pool()), nil, lg, periodic)
+		return start(ctx, riverpgxv5.New(st.Pool()), nil, lg, periodic, tasks)
 	}
 	db, err := st.OpenJobDB()
 	if err != nil {
 		return nil, err
 	}
-	r, err := start(ctx, riversqlite.New(db), db, lg, periodic)
+	r, err := start(ctx, riversqlite.New(db), db, lg, periodic, tasks)
 	if err != nil {
 		_ = db.Close()
 	}
 	return r, err
 }
 
-func start[TTx any](ctx context.Context, driver riverdriver.Driver[TTx], db *sql.DB, lg *slog.Logger, periodic []Periodic) (*Runner, error) {
+func start[TTx any](ctx context.Context, driver riverdriver.Driver[TTx], db *sql.DB, lg *slog.Logger, periodic []Periodic, tasks []Task) (*Runner, error) {
 	migrator, err := rivermigrate.New(driver, &rivermigrate.Config{Logger: quiet(lg)})
 	if err != nil {
 		return nil, err
@@ -116,19 +119,36 @@ func start[TTx any](ctx context.Context, driver riverdriver.Driver[TTx], db *sql
 	if err := river.AddWorkerSafely(workers, w); err != nil {
 		return nil, err
 	}
-	client, err := river.NewClient(driver, &river.Config{
-		Logger:       quiet(lg),
-		Queues:       map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 2}},
-		Workers:      workers,
-		PeriodicJobs: pjobs,
-	})
+	tw, err := newTaskWorker(tasks, lg)
 	if err != nil {
 		return nil, err
 	}
-	if err := client.Start(ctx); err != nil {
+	if err := river.AddWorkerSafely(workers, tw); err != nil {
 		return nil, err
 	}
-	return &Runner{stop: client.Stop, db: db}, nil
+	cfg := &river.Config{
+		Logger:            quiet(lg),
+		Queues:            map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 2}, taskQueue: {MaxWorkers: tw.workers()}},
+		Workers:           workers,
+		PeriodicJobs:      pjobs,
+		FetchCooldown:     20 * time.Millisecond,
+		FetchPollInterval: 100 * time.Millisecond,
+	}
+	if len(periodic) == 0 && len(tasks) == 0 {
+		cfg = &river.Config{Logger: quiet(lg)} // insert only
+	}
+	client, err := river.NewClient(driver, cfg)
+	if err != nil {
+		return nil, err
+	}
+	r := &Runner{stop: func(context.Context) error { return nil }, db: db, insert: inserter(client)}
+	if cfg.Workers != nil {
+		if err := client.Start(ctx); err != nil {
+			return nil, err
+		}
+		r.stop = client.Stop
+	}
+	return r, nil
 }
 
 // Stop waits for running jobs to finish (until ctx ends) and stops.

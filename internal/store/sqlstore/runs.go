@@ -145,11 +145,41 @@ func (rs runs) StaleRuns(ctx context.Context, before time.Time, limit int) ([]st
 
 const activityCols = `run_id, seq, replay_key, activity_id, type, title, status, started_at, ended_at, error, input, output`
 
-// activityChunk is how many activities go into one INSERT: 12 parameters
-// each stays far below both backends' parameter limits, and one statement
-// per hundred rows instead of one per row is what keeps a journal flush of
-// hundreds of activities to a few round trips on PostgreSQL.
-const activityChunk = 100
+// activityChunk is how many activities go into one INSERT. On PostgreSQL
+// one statement per hundred rows instead of one per row is what keeps a
+// journal flush of hundreds of activities to a few round trips (12
+// parameters a row stays far below the limit). SQLite has no round trips
+// but looks $N parameters up by name, in time that grows with their number,
+// so there a small statement prepared once and run per chunk is fastest.
+func (s *Store) activityChunk() int {
+	if s.dialect == "sqlite" {
+		return 8
+	}
+	return 100
+}
+
+// upsertActivitiesSQL is the statement that writes n activities.
+func upsertActivitiesSQL(n int) string {
+	var b strings.Builder
+	b.WriteString(`INSERT INTO workflow_run_activities (` + activityCols + `) VALUES `)
+	for i := range n {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteByte('(')
+		for j := range 12 {
+			if j > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString("$" + itoa(i*12+j+1))
+		}
+		b.WriteByte(')')
+	}
+	b.WriteString(` ON CONFLICT (run_id, seq) DO UPDATE SET replay_key = excluded.replay_key, activity_id = excluded.activity_id,
+		type = excluded.type, title = excluded.title, status = excluded.status, started_at = excluded.started_at,
+		ended_at = excluded.ended_at, error = excluded.error, input = excluded.input, output = excluded.output`)
+	return b.String()
+}
 
 func (rs runs) PutActivities(ctx context.Context, acts []store.RunActivity) error {
 	if len(acts) == 0 {
@@ -171,31 +201,35 @@ func (rs runs) PutActivities(ctx context.Context, acts []store.RunActivity) erro
 			uniq = append(uniq, a)
 		}
 	}
+	chunk := rs.s.activityChunk()
 	return rs.s.tx(ctx, func(tx *sql.Tx) error {
+		var full *sql.Stmt // the statement of a whole chunk, prepared once
+		defer func() {
+			if full != nil {
+				_ = full.Close()
+			}
+		}()
+		args := make([]any, 0, chunk*12)
 		for len(uniq) > 0 {
-			n := min(len(uniq), activityChunk)
-			var b strings.Builder
-			args := make([]any, 0, n*12)
-			b.WriteString(`INSERT INTO workflow_run_activities (` + activityCols + `) VALUES `)
-			for i, a := range uniq[:n] {
-				if i > 0 {
-					b.WriteString(", ")
-				}
-				b.WriteByte('(')
-				for j := range 12 {
-					if j > 0 {
-						b.WriteString(", ")
-					}
-					b.WriteString("$" + itoa(len(args)+j+1))
-				}
-				b.WriteByte(')')
+			n := min(len(uniq), chunk)
+			args = args[:0]
+			for _, a := range uniq[:n] {
 				args = append(args, a.RunID, a.Seq, a.Key, a.ActivityID, a.Type, a.Title, a.Status, usv(a.StartedAt), us(a.EndedAt),
 					a.Error, blob(a.Input), blob(a.Output))
 			}
-			b.WriteString(` ON CONFLICT (run_id, seq) DO UPDATE SET replay_key = excluded.replay_key, activity_id = excluded.activity_id,
-				type = excluded.type, title = excluded.title, status = excluded.status, started_at = excluded.started_at,
-				ended_at = excluded.ended_at, error = excluded.error, input = excluded.input, output = excluded.output`)
-			if _, err := tx.ExecContext(ctx, b.String(), args...); err != nil {
+			var err error
+			switch {
+			case n < chunk:
+				_, err = tx.ExecContext(ctx, upsertActivitiesSQL(n), args...)
+			case full == nil:
+				if full, err = tx.PrepareContext(ctx, upsertActivitiesSQL(chunk)); err != nil {
+					return err
+				}
+				fallthrough
+			default:
+				_, err = full.ExecContext(ctx, args...)
+			}
+			if err != nil {
 				return notFoundFK(conflictOr(err))
 			}
 			uniq = uniq[n:]

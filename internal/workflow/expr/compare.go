@@ -7,22 +7,8 @@ import (
 	"time"
 )
 
-// The comparisons shared by conditions and where clauses (FORMAT.md §5.3,
-// §6.4). The right value is coerced to the left value's runtime type,
-// because the same output is compared with 200 and with "200", and with
-// false and with "false":
-//
-//   - a number on the left: a string on the right is parsed as a number;
-//   - a bool on the left: "true"/"false" (any case) on the right become bools;
-//   - a string on the left and a number or bool on the right: the string is
-//     parsed as one, so "5" gt 3 holds;
-//   - nil on the left (a variable with no value, an activity that did not
-//     run) is the zero value of the right's type: "", 0 or false;
-//   - arrays and objects compare as their [Text], so a tags array equals "[]";
-//   - two strings compare as strings, except that the ordering operators
-//     compare two RFC 3339 dates as instants and two numbers as numbers.
-//
-// Whatever cannot be coerced compares as text.
+// The comparisons shared by conditions and where clauses; the rules are
+// documented at [Eval].
 
 // kind is the common type two values are compared as.
 type kind int

@@ -61,14 +61,22 @@ type Condition struct {
 
 // operand is a literal value or a template with references.
 type operand struct {
-	lit  any
-	tmpl Template
-	has  bool // tmpl is used
+	lit    any
+	tmpl   Template
+	has    bool // tmpl is used
+	single *Ref // tmpl is exactly this reference
 }
 
 func (o *operand) value(res Resolver) any {
+	if o.single != nil && res != nil {
+		v, ok := res.Resolve(*o.single)
+		if !ok {
+			return o.single.Raw
+		}
+		return v
+	}
 	if o.has {
-		return o.tmpl.Value(res)
+		return o.tmpl.Render(res)
 	}
 	return o.lit
 }
@@ -96,11 +104,36 @@ func (e *ConditionError) Error() string {
 
 // Eval evaluates a condition node, decoded JSON of the shape of FORMAT.md
 // §5.1: a leaf {left_operand, operator, right_operand} or a combinator
-// {left_operand: node, operator: "and"|"or", right_operand: node}. The
-// operands are templates (usually single references, see
-// [Template.Value]) or JSON literals; see the package's comparison rules
-// in compare.go and the operator list at [CompileCondition]. An unknown
-// operator or a malformed node is a *[ConditionError].
+// {left_operand: node, operator: "and"|"or", right_operand: node}. A string
+// operand is a template whose [Template.Value] is compared (usually a single
+// reference; the right operand may mix text and references, as in
+// "*$…label$*"); other operands are JSON literals. The operators are listed
+// at [CompileCondition]. An unknown operator or a malformed node is a
+// *[ConditionError] whose Path says where.
+//
+// Comparison (FORMAT.md §5.3) coerces the right value to the left value's
+// runtime type, because the same output is compared with 200 and with
+// "200", and with false and with "false":
+//
+//   - a number on the left: a string on the right is parsed as a number;
+//     int64 and float64 compare numerically;
+//   - a bool on the left: "true"/"false" (any case) on the right are bools;
+//   - a string on the left and a number or bool on the right: the string is
+//     parsed as one, so "10" gt 9 holds;
+//   - nil on the left (no value yet, an activity that did not run) is the
+//     zero value of the right's type: "", 0 or false; so ne "" means "not
+//     empty" and a missing endTime is lte 0;
+//   - arrays and objects compare as their [Text], so an empty tags array
+//     eq "[]";
+//   - two strings compare as strings, except that two RFC 3339 dates compare
+//     as instants, and the ordering operators compare two decimal numbers
+//     as numbers;
+//   - whatever cannot be coerced compares as text.
+//
+// eqi compares the texts case-insensitively, mw/nmw match the left text
+// against the right as a whole-string wildcard pattern (* any run, ? one
+// character, case-sensitive), and mregex searches the left text with the
+// right as an unanchored Go regular expression.
 //
 // Eval compiles the condition on every call; an engine that evaluates the
 // same condition often (a while loop) should keep a [CompileCondition].
@@ -132,19 +165,18 @@ func CompileCondition(cond any, o Options) (*Condition, error) {
 }
 
 // CheckCondition reports every problem of a condition node without running
-// it: wrong shapes, unknown operators, invalid literal regular expressions,
-// and references that are not well formed (FORMAT.md §4.6), which the
-// engine leaves as text. Operands are parsed with EventOutput, since an
-// import check does not know the context.
+// it: wrong shapes, unknown operators and invalid literal regular
+// expressions. It does not judge the references inside the operands; they
+// are checked like those of any other string (see [Ref.WellFormed]), and a
+// malformed one stays text at run time.
 func CheckCondition(cond any) []Problem {
-	c := compiler{opts: Options{EventOutput: true}, refs: true}
+	c := compiler{opts: Options{EventOutput: true}}
 	c.node(cond, "", 0)
 	return c.problems
 }
 
 type compiler struct {
 	opts     Options
-	refs     bool // also report malformed references
 	problems []Problem
 }
 
@@ -230,14 +262,11 @@ func (c *compiler) operand(v any, path string) operand {
 		if t.Literal() {
 			return operand{lit: x}
 		}
-		if c.refs {
-			for _, r := range t.refs {
-				if !r.WellFormed() {
-					c.problem(path, "malformed reference "+r.Raw+" (left as text)")
-				}
-			}
+		o := operand{tmpl: t, has: true}
+		if r, ok := t.Single(); ok {
+			o.single = &r
 		}
-		return operand{tmpl: t, has: true}
+		return o
 	case map[string]any:
 		c.problem(path, "operand is a condition; only and/or take conditions")
 	case []any:

@@ -2,7 +2,8 @@
 // (ex-SecureX Orchestration) exports use inside their string properties, so
 // that the engine can run real exports unchanged.
 //
-// It covers, with section numbers of /work/shared/workflows/FORMAT.md:
+// It covers, with section numbers of FORMAT.md (the notes on the export
+// format):
 //
 //   - references and templates (§4.2–§4.6, Appendix C): [Parse] splits a
 //     string into literal text and references such as

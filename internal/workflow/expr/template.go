@@ -61,9 +61,15 @@ func ParseWith(s string, o Options) Template {
 		}
 		end := bodyStart + e // index of the closing $
 		body := s[bodyStart:end]
-		if strings.ContainsAny(body, "\n\r") {
+		if strings.IndexByte(body, '\n') >= 0 || strings.IndexByte(body, '\r') >= 0 {
 			i = start + 1
 			continue
+		}
+		if t.refs == nil {
+			// Each reference takes two $; size both slices once.
+			n := strings.Count(s[start:], "$") / 2
+			t.refs = make([]Ref, 0, n)
+			t.parts = make([]part, 0, 2*n+1)
 		}
 		if start > lit {
 			t.parts = append(t.parts, part{lit: s[lit:start], ref: -1})

@@ -186,9 +186,9 @@ func (v values) Resolve(r Ref) (any, bool) {
 func TestRender(t *testing.T) {
 	t.Parallel()
 	res := values{
-		localX: int64(7),
-		inputY: "Global/San Jose",
-		siteID: "a1b2",
+		localX:  int64(7),
+		inputY:  "Global/San Jose",
+		siteID:  "a1b2",
 		itemMac: "00:11:22:33:44:55",
 		"$activity.definition_activity_02NXTSATP1NXX3sJziA9MInu5AYQyZAqHjU.output.succeeded$": false,
 		"$workflow.definition_workflow_X.local.variable_workflow_T$":                          []any{map[string]any{"b": "<x>", "a": 6.5}},

@@ -17,8 +17,8 @@ import (
 // number, true/false, null/None, a bare word (an unquoted RFC 3339 date, as
 // in timestamp > $ref$), or any of these inside [ ], the docs' placeholder
 // convention id == [$variable$]. Values compare with the column's value by
-// the same coercion as conditions, so id == '3' matches the integer 3 and
-// two RFC 3339 dates compare as instants.
+// the same coercion as conditions (see [Eval]), so id == '3' matches the
+// integer 3 and two RFC 3339 dates compare as instants.
 type Where struct {
 	root *wnode
 	src  string

@@ -390,13 +390,14 @@ func TestGenericResource(t *testing.T) {
 	}
 
 	// A collection: items created by POST, listed, read, deleted.
-	vlans := "/networks/" + e.hq.ID + "/appliance/vlans"
+	// (Appliance VLANs have real semantics; static routes are generic.)
+	vlans := "/networks/" + e.hq.ID + "/appliance/staticRoutes"
 	var samples []map[string]any
 	e.call("GET", vlans, read, nil).json(t, &samples)
 	if len(samples) != 3 {
 		t.Errorf("sample list has %d items", len(samples))
 	}
-	r = e.call("POST", vlans, write, map[string]any{"id": "10", "name": "Data", "subnet": "10.10.0.0/24", "applianceIp": "10.10.0.1"})
+	r = e.call("POST", vlans, write, map[string]any{"id": "10", "name": "Data", "subnet": "10.10.0.0/24", "gatewayIp": "10.10.0.1"})
 	if r.status != http.StatusCreated {
 		t.Fatalf("POST vlan: %d %s", r.status, r.body)
 	}
@@ -437,9 +438,9 @@ func TestGenericResource(t *testing.T) {
 	nB := e.networksB[0]
 	tokB := e.tokens.issue(e.orgB, e.adminB, "client-1", "sdwan:config:read")
 	var other []map[string]any
-	e.call("GET", "/networks/"+nB.ID+"/appliance/vlans", tokB, nil).json(t, &other)
+	e.call("GET", "/networks/"+nB.ID+"/appliance/staticRoutes", tokB, nil).json(t, &other)
 	if len(other) != 3 {
-		t.Errorf("org B sees %d vlans of its own sample, want 3", len(other))
+		t.Errorf("org B sees %d static routes of its own sample, want 3", len(other))
 	}
 }
 

@@ -57,7 +57,7 @@ func walkCatalog(t *testing.T, e *env) {
 
 	values := map[string]string{
 		"organizationId": e.orgA, "networkId": e.hq.ID, "serial": e.switchA.Serial, "portId": "3",
-		"adminId": e.readA, "clientId": clients[0].ID,
+		"adminId": e.readA, "clientId": clients[0].ID, "vlanId": "1",
 	}
 	bodies := map[string]any{
 		"createOrganization":             map[string]any{"name": "Walk Org"},
@@ -65,6 +65,7 @@ func walkCatalog(t *testing.T, e *env) {
 		"createOrganizationNetwork":      map[string]any{"name": "Walk Net", "productTypes": []string{"wireless"}},
 		"claimNetworkDevices":            map[string]any{"serials": []string{"Q2QD-WALK-0001"}},
 		"claimIntoOrganizationInventory": map[string]any{"serials": []string{"Q2QD-WALK-0002"}},
+		"createNetworkApplianceVlan":     map[string]any{"id": "1234", "name": "Walk", "subnet": "10.250.34.0/24", "applianceIp": "10.250.34.1"},
 		// late operations
 		"releaseFromOrganizationInventory": map[string]any{"serials": []string{"Q2QD-WALK-0002"}},
 		"removeNetworkDevices":             map[string]any{"serial": victimDevice},

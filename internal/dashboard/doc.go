@@ -8,7 +8,8 @@
 // "Authorization: Bearer <key>" or "X-Cisco-Meraki-API-Key: <key>". The core
 // the automation side and Cisco's sample workflows need has real semantics
 // (organizations, networks, devices and inventory, statuses, admins, switch
-// ports, L3 firewall rules, firmware upgrades, clients, API request
+// ports, L3 firewall rules, appliance VLANs and uplink statuses, firmware
+// upgrades, clients, API request
 // counts); every other operation is a generic stateful resource shaped from
 // the catalog (see generic.go and the README's list).
 //

@@ -57,6 +57,14 @@ func (h *Handler) realOperations() map[string]opFunc {
 		"getNetworkApplianceFirewallL3FirewallRules":    getNetworkApplianceFirewallL3FirewallRules,
 		"updateNetworkApplianceFirewallL3FirewallRules": updateNetworkApplianceFirewallL3FirewallRules,
 
+		// Appliance VLANs and uplinks.
+		"getNetworkApplianceVlans":               getNetworkApplianceVlans,
+		"getNetworkApplianceVlan":                getNetworkApplianceVlan,
+		"createNetworkApplianceVlan":             createNetworkApplianceVlan,
+		"updateNetworkApplianceVlan":             updateNetworkApplianceVlan,
+		"deleteNetworkApplianceVlan":             deleteNetworkApplianceVlan,
+		"getOrganizationApplianceUplinkStatuses": getOrganizationApplianceUplinkStatuses,
+
 		// Firmware upgrades.
 		"getNetworkFirmwareUpgrades":      getNetworkFirmwareUpgrades,
 		"updateNetworkFirmwareUpgrades":   updateNetworkFirmwareUpgrades,

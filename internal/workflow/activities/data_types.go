@@ -5,5 +5,7 @@ import "github.com/grantflow/grantflow/internal/workflow/engine"
 // dataTypes are the activities that compute on data: JSONPath, tables,
 // strings, regular expressions.
 func dataTypes() []engine.Type {
-	return nil
+	return []engine.Type{
+		jsonPathQuery, readTableFromJSON,
+	}
 }

@@ -9,9 +9,9 @@
 // the automation side and Cisco's sample workflows need has real semantics
 // (organizations, networks, devices and inventory, statuses, admins, switch
 // ports, L3 firewall rules, appliance VLANs and uplink statuses, firmware
-// upgrades, clients, API request
-// counts); every other operation is a generic stateful resource shaped from
-// the catalog (see generic.go and the README's list).
+// upgrades, clients, API request counts); every other operation is a
+// generic stateful resource shaped from the catalog (see generic.go and the
+// README's list).
 //
 // Meraki's conventions are kept: {"errors": [...]} bodies with real status
 // codes, perPage/startingAfter/endingBefore pagination with an RFC 8288 Link

@@ -18,8 +18,10 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/grantflow/grantflow/internal/automation"
 	"github.com/grantflow/grantflow/internal/config"
 	"github.com/grantflow/grantflow/internal/store/sqlstore"
+	"github.com/grantflow/grantflow/internal/workflow"
 )
 
 // cli is what every command gets: its streams and environment.
@@ -48,6 +50,8 @@ var commands = map[string]command{
 	"tenant":   {"tenant create|list: Automation tenants, their target and tokens' state", runTenant},
 	"target":   {"target test: call getOrganization through a tenant's Meraki target", runTarget},
 	"keys":     {"keys rotate: new Automation data key, re-seal every token", runKeys},
+	"workflow": {"workflow import|list|export|run|secret: Cisco Workflows exports in a tenant", runWorkflow},
+	"run":      {"run show|list|answer|cancel: workflow runs", runRun},
 }
 
 func main() {
@@ -77,9 +81,12 @@ func run(ctx context.Context, c *cli, args []string) int {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
 		}
-		fmt.Fprintf(c.stderr, "grantflow %s: %v\n", args[0], err)
+		fmt.Fprintf(c.stderr, "grantflow %s: %v\n", args[0], workflow.Plain(err))
 		if errors.As(err, new(usageError)) {
 			return 2
+		}
+		if errors.Is(err, workflow.ErrForbidden) || errors.Is(err, automation.ErrForbidden) {
+			return 3
 		}
 		return 1
 	}

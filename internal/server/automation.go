@@ -32,5 +32,5 @@ func (s *Server) mountAutomation(ctx context.Context, mux *http.ServeMux) error 
 	h.Routes(mux)
 	s.Automation = svc
 	s.periodic = append(s.periodic, svc.Periodic(s.cfg.AutomationSync)...)
-	return nil
+	return s.mountWorkflows(mux, svc)
 }

@@ -30,6 +30,7 @@ import (
 	"github.com/grantflow/grantflow/internal/registry"
 	"github.com/grantflow/grantflow/internal/store/sqlstore"
 	"github.com/grantflow/grantflow/internal/web"
+	"github.com/grantflow/grantflow/internal/workflow"
 )
 
 // Server is one grantflow process serving HTTP.
@@ -50,9 +51,11 @@ type Server struct {
 	Dashboard *dashboard.Handler
 	// Automation is the tenants, targets and token keeper (mountAutomation).
 	Automation *automation.Service
+	Workflows  *workflow.Service
 
 	background []func(ctx context.Context)
 	periodic   []jobs.Periodic
+	tasks      []jobs.Task
 }
 
 // Options are the parts of a Server tests replace.
@@ -138,9 +141,12 @@ func (s *Server) Feed() *changes.Feed { return s.feed }
 func (s *Server) Start(ctx context.Context) (stop func(), err error) {
 	// River gets a context that is never cancelled: Stop, not a cancelled
 	// context, is how it finishes its running jobs and leaves cleanly.
-	runner, err := jobs.Start(context.WithoutCancel(ctx), s.store, s.lg, s.periodic)
+	runner, err := jobs.Start(context.WithoutCancel(ctx), s.store, s.lg, s.periodic, s.tasks...)
 	if err != nil {
 		return nil, fmt.Errorf("server: start jobs: %w", err)
+	}
+	if s.Workflows != nil {
+		s.Workflows.SetQueue(runner)
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup

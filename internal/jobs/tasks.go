@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/rivertype"
 )
 
 // Task is one kind of one-off work, identified by a key (a workflow run
@@ -81,14 +80,17 @@ func inserter[TTx any](c *river.Client[TTx]) func(ctx context.Context, a taskArg
 		_, err := c.Insert(ctx, a, &river.InsertOpts{
 			Queue:       taskQueue,
 			MaxAttempts: MaxAttempts,
-			// One pending job per key: enqueueing a run twice works it once.
-			UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: []rivertype.JobState{rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRetryable, rivertype.JobStateScheduled}},
+			// No uniqueness: a key may be enqueued again while River still
+			// counts an earlier job of it as running (its process died);
+			// the work itself must tolerate duplicates (a run is claimed
+			// in the store).
 		})
 		return err
 	}
 }
 
-// Enqueue adds a task; any process working its kind takes it.
+// Enqueue adds a task; any process working its kind takes it. The same
+// key may be worked more than once.
 func (r *Runner) Enqueue(ctx context.Context, kind, key string) error {
 	if r == nil || r.insert == nil {
 		return errors.New("jobs: no runner")

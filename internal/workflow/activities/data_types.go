@@ -6,6 +6,7 @@ import "github.com/grantflow/grantflow/internal/workflow/engine"
 // strings, regular expressions.
 func dataTypes() []engine.Type {
 	return []engine.Type{
-		jsonPathQuery, readTableFromJSON,
+		jsonPathQuery, readTableFromJSON, readTableFromText, addRowToTable, selectFromTable,
+		matchRegex, findString, string2Upper, string2Lower, trimString, replaceString, splitString,
 	}
 }

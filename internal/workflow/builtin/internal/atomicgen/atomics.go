@@ -261,8 +261,11 @@ func getOrganizationByName(byID map[string]*Atomic) *Atomic {
 	call := b.call("Meraki - Get Organizations", orgs, M{}, true)
 	list := out(call, orgsOut.ID)
 	match := b.jsonpath("Find Organization", list, query{"matches", `$[?(@.name == "` + b.ref(in) + `" || @.id == "` + b.ref(in) + `")]`, "string"})
-	first := b.jsonpath("First Match", out(match, "jsonpath_queries.matches"),
-		query{"id", "$[0].id", "string"}, query{"name", "$[0].name", "string"}, query{"details", "$[0]", "string"})
+	// A JSONPath result of one match is that match (see the JSONPath
+	// activity), so the first match is read from the list again.
+	filter := `$[?(@.name == "` + b.ref(in) + `" || @.id == "` + b.ref(in) + `")]`
+	first := b.jsonpath("First Match", list,
+		query{"id", filter + ".id", "string"}, query{"name", filter + ".name", "string"}, query{"details", filter, "string"})
 	found := []M{
 		b.set("Set Output Variables", assign{orgID, out(first, "jsonpath_queries.id")}, assign{orgName, out(first, "jsonpath_queries.name")},
 			assign{s.result, out(first, "jsonpath_queries.details")}, assign{s.status, 200}, assign{s.message, "Organization Found"}, assign{s.errMsg, ""}),
@@ -326,7 +329,7 @@ func getNetworkByName(byID map[string]*Atomic) *Atomic {
 		nets.varByName("Input - Get All Pages").ID: true}, true)
 	netStatus := out(listNets, nets.varByName("Output - Status Code").ID)
 	match := b.jsonpath("Find Network", out(listNets, nets.varByName("Output - Networks").ID), query{"matches", `$[?(@.name == "` + b.ref(netIn) + `")]`, "string"})
-	first := b.jsonpath("First Match", out(match, "jsonpath_queries.matches"), query{"id", "$[0].id", "string"})
+	first := b.jsonpath("First Match", out(listNets, nets.varByName("Output - Networks").ID), query{"id", `$[?(@.name == "` + b.ref(netIn) + `")].id`, "string"})
 	getNet := b.call("Meraki - Get Network", net, M{net.varByName("Input - Network ID").ID: out(first, "jsonpath_queries.id")}, false)
 	g := func(n string) string { return out(getNet, net.varByName(n).ID) }
 	found := []M{getNet,

@@ -6,5 +6,5 @@ import "github.com/grantflow/grantflow/internal/workflow/engine"
 // HTTP requests, Python scripts, sleeps, prompts. All are effects, so a
 // resumed run takes their recorded results instead of repeating them.
 func ioTypes() []engine.Type {
-	return []engine.Type{merakiRequest, httpRequest}
+	return []engine.Type{merakiRequest, httpRequest, pythonScript, promptRequest, sleep}
 }

@@ -33,7 +33,8 @@ type retryPolicy struct {
 // (the request did not reach the application) and network errors before
 // the request was sent are retried for every method; 500 and other 5xx
 // answers and errors after sending only for idempotent methods, so a POST
-// that may have taken effect is not sent twice.
+// that may have taken effect is not sent twice. A request that cannot be
+// made (no credentials) is not tried again.
 var httpRetry = retryPolicy{retries: 4, base: 500 * time.Millisecond, longest: 8 * time.Second, maxWait: 60 * time.Second}
 
 // send calls attempt until it gives an answer not worth repeating, the
@@ -67,6 +68,10 @@ func (p retryPolicy) send(ctx context.Context, method string, attempt func(ctx c
 // next decides whether attempt n's outcome is asked again, and after how long.
 func (p retryPolicy) next(n int, method string, resp *http.Response, err error) (time.Duration, bool) {
 	if err != nil {
+		var f *engine.Failure // a bad request or credentials: asking again gives the same
+		if errors.As(err, &f) {
+			return 0, false
+		}
 		return p.backoff(n), idempotent(method) || notSent(err)
 	}
 	switch c := resp.StatusCode; {

@@ -2,6 +2,7 @@ package activities_test
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -225,5 +226,22 @@ func TestMerakiRequestNoTarget(t *testing.T) {
 	r := ioOne(t, nil, "meraki.api_request", map[string]any{"api_method": "GET", "api_url": "/api/v1/organizations"})
 	if !strings.Contains(ioFailure(r), "no Meraki target") {
 		t.Errorf("got %q", ioFailure(r))
+	}
+}
+
+// Credentials that cannot be had fail the request once, not five times.
+func TestMerakiRequestAuthorizeFails(t *testing.T) {
+	t.Parallel()
+	rc := &recorder{}
+	srv := rc.server(t, func(n int, w http.ResponseWriter, r *http.Request) {})
+	calls := 0
+	target := merakiTarget(srv)
+	target.Authorize = func(context.Context, *http.Request) error {
+		calls++
+		return errors.New("the refresh token was revoked")
+	}
+	r := ioOne(t, target, "meraki.api_request", map[string]any{"api_method": "GET", "api_url": "/api/v1/organizations"})
+	if msg := ioFailure(r); msg != `the credentials of target "Meraki": the refresh token was revoked` || calls != 1 || len(rc.got()) != 0 {
+		t.Errorf("%q after %d calls, %d requests", msg, calls, len(rc.got()))
 	}
 }

@@ -76,25 +76,30 @@ type Runner struct {
 // periodic jobs nor tasks the runner only enqueues.
 func Start(ctx context.Context, st *sqlstore.Store, lg *slog.Logger, periodic []Periodic, tasks ...Task) (*Runner, error) {
 	if st.Dialect() == "postgres" {
-		return start(ctx, riverpgxv5.New(st.Pool()), nil, lg, periodic, tasks)
+		return start(ctx, st, riverpgxv5.New(st.Pool()), nil, lg, periodic, tasks)
 	}
 	db, err := st.OpenJobDB()
 	if err != nil {
 		return nil, err
 	}
-	r, err := start(ctx, riversqlite.New(db), db, lg, periodic, tasks)
+	r, err := start(ctx, st, riversqlite.New(db), db, lg, periodic, tasks)
 	if err != nil {
 		_ = db.Close()
 	}
 	return r, err
 }
 
-func start[TTx any](ctx context.Context, driver riverdriver.Driver[TTx], db *sql.DB, lg *slog.Logger, periodic []Periodic, tasks []Task) (*Runner, error) {
+func start[TTx any](ctx context.Context, st *sqlstore.Store, driver riverdriver.Driver[TTx], db *sql.DB, lg *slog.Logger, periodic []Periodic, tasks []Task) (*Runner, error) {
 	migrator, err := rivermigrate.New(driver, &rivermigrate.Config{Logger: quiet(lg)})
 	if err != nil {
 		return nil, err
 	}
-	if _, err := migrator.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
+	// Under the store's migration lock: replicas starting together on an
+	// empty database would otherwise create River's tables at the same time.
+	if err := st.WithMigrationLock(ctx, func(ctx context.Context) error {
+		_, err := migrator.Migrate(ctx, rivermigrate.DirectionUp, nil)
+		return err
+	}); err != nil {
 		return nil, fmt.Errorf("jobs: migrate river: %w", err)
 	}
 	w := &worker{byName: map[string]Periodic{}, lg: lg}

@@ -59,6 +59,12 @@ func serveChild(dbURL string) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
+	// As `grantflow serve` does: the first process on an empty store
+	// makes the demo.
+	if _, err := srv.CreateDemo(ctx); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
 	fmt.Printf("listening %s\n", ln.Addr())
 	go func() {
 		_, _ = bufio.NewReader(os.Stdin).ReadString('\n')
@@ -88,6 +94,74 @@ func startChild(t *testing.T, dbURL string) string {
 		t.Fatalf("child server did not start: %q %v", line, err)
 	}
 	return "http://" + strings.TrimSpace(strings.TrimPrefix(line, "listening "))
+}
+
+// TestReplicasStartTogether: three server processes started at the same
+// moment on an empty PostgreSQL database all come up (migrations, River's
+// included, run under one lock) and one demo organization exists.
+func TestReplicasStartTogether(t *testing.T) {
+	t.Parallel()
+	dbURL := storetest.NewPostgresDatabase(t)
+	const n = 3
+	type child struct {
+		line   chan string   // the first line of its output
+		exited chan struct{} // closed when it exits
+		err    error         // why it exited, once exited is closed
+	}
+	children := make([]*child, n)
+	for i := range children {
+		cmd := exec.Command(os.Args[0], "-test.run=^$")
+		cmd.Env = append(os.Environ(), childEnv+"="+dbURL)
+		cmd.Stderr = t.Output()
+		stdin, _ := cmd.StdinPipe()
+		stdout, _ := cmd.StdoutPipe()
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		c := &child{line: make(chan string, 1), exited: make(chan struct{})}
+		go func() {
+			line, _ := bufio.NewReader(stdout).ReadString('\n')
+			c.line <- line
+			c.err = cmd.Wait() // after the read: Wait closes the pipe
+			close(c.exited)
+		}()
+		t.Cleanup(func() { _ = stdin.Close(); <-c.exited })
+		children[i] = c
+	}
+	hc := &http.Client{Timeout: time.Second}
+	deadline := time.Now().Add(30 * time.Second)
+	for i, c := range children {
+		line := <-c.line
+		if !strings.HasPrefix(line, "listening ") {
+			<-c.exited
+			t.Fatalf("replica %d did not start: %q, %v", i+1, line, c.err)
+		}
+		// Serve starts River (and its migrations) before it answers.
+		u := "http://" + strings.TrimSpace(strings.TrimPrefix(line, "listening ")) + "/readyz"
+		for ready := false; !ready; {
+			select {
+			case <-c.exited:
+				t.Fatalf("replica %d exited: %v", i+1, c.err)
+			default:
+			}
+			if resp, err := hc.Get(u); err == nil {
+				resp.Body.Close()
+				ready = resp.StatusCode == http.StatusOK
+			}
+			if !ready && time.Now().After(deadline) {
+				t.Fatalf("replica %d not ready after 30 s", i+1)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	st, err := sqlstore.OpenPostgres(context.Background(), dbURL, slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn})))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if orgs, err := st.Organizations().CountOrganizations(context.Background()); err != nil || orgs != 1 {
+		t.Errorf("%d organizations after %d replicas started (%v), want the one demo", orgs, n, err)
+	}
 }
 
 // issueToken runs the grant flow against e and returns an access token.

@@ -15,8 +15,43 @@ import (
 var migrationsFS embed.FS
 
 // migrationLockID is the PostgreSQL advisory lock that serialises
-// migrations when several replicas start at once.
+// migrations when several replicas start at once: grantflow's own and, through
+// [Store.WithMigrationLock], River's.
 const migrationLockID = 7_245_116_001
+
+// WithMigrationLock runs fn while this process holds the migration lock, so
+// that schema changes made outside this package (River's migrations) never
+// run in two processes at once: PostgreSQL's CREATE TABLE IF NOT EXISTS is
+// not safe against a concurrent one. On SQLite it just runs fn; the
+// database's single writer already serialises it.
+func (s *Store) WithMigrationLock(ctx context.Context, fn func(context.Context) error) error {
+	_, unlock, err := s.lockMigrations(ctx)
+	if err != nil {
+		return err
+	}
+	defer unlock() // fn uses connections of its own; the lock's stays held until then
+	return fn(ctx)
+}
+
+// lockMigrations takes a connection and, on PostgreSQL, the migration lock
+// on it; unlock releases both.
+func (s *Store) lockMigrations(ctx context.Context) (*sql.Conn, func(), error) {
+	conn, err := s.w.Conn(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	if s.dialect != "postgres" {
+		return conn, func() { _ = conn.Close() }, nil
+	}
+	if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock($1)", migrationLockID); err != nil {
+		_ = conn.Close()
+		return nil, nil, fmt.Errorf("sqlstore: migration lock: %w", err)
+	}
+	return conn, func() {
+		_, _ = conn.ExecContext(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1)", migrationLockID)
+		_ = conn.Close()
+	}, nil
+}
 
 // migrate applies the embedded migrations not yet recorded in
 // schema_migrations, each in its own transaction.
@@ -34,19 +69,11 @@ func (s *Store) migrate(ctx context.Context) error {
 	}
 	slices.Sort(names)
 
-	conn, err := s.w.Conn(ctx)
+	conn, unlock, err := s.lockMigrations(ctx)
 	if err != nil {
 		return err
 	}
-	defer conn.Close()
-	if s.dialect == "postgres" {
-		if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock($1)", migrationLockID); err != nil {
-			return fmt.Errorf("sqlstore: migration lock: %w", err)
-		}
-		defer func() {
-			_, _ = conn.ExecContext(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1)", migrationLockID)
-		}()
-	}
+	defer unlock()
 	if _, err := conn.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL)`); err != nil {
 		return fmt.Errorf("sqlstore: create schema_migrations: %w", err)
 	}

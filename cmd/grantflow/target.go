@@ -10,14 +10,21 @@ import (
 	"github.com/grantflow/grantflow/internal/store"
 )
 
-// runTarget is `grantflow target test --tenant ID --as EMAIL [--org-token]`:
+// runTarget is `grantflow target list|update` (workflow.go) and
+// `grantflow target test --tenant ID --as EMAIL [--org-token]`:
 // getOrganization through the tenant's Current Org target with that
 // person's User token (or, if they are a tenant_admin, the Org-scoped
 // token), over HTTP, as the Test connection button does.
 func runTarget(ctx context.Context, c *cli, args []string) error {
-	sub, rest, err := subcommand(args, "test")
+	sub, rest, err := subcommand(args, "test", "list", "update")
 	if err != nil {
 		return err
+	}
+	switch sub {
+	case "list":
+		return targetList(ctx, c, rest)
+	case "update":
+		return targetUpdate(ctx, c, rest)
 	}
 	var (
 		tenantID, email string

@@ -47,9 +47,12 @@ func (c *cli) automationCommand(ctx context.Context, name string, args []string,
 }
 
 func runTenant(ctx context.Context, c *cli, args []string) error {
-	sub, rest, err := subcommand(args, "create", "list")
+	sub, rest, err := subcommand(args, "create", "list", "role")
 	if err != nil {
 		return err
+	}
+	if sub == "role" {
+		return tenantRole(ctx, c, rest)
 	}
 	var (
 		orgID  string

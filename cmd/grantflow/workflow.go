@@ -482,3 +482,78 @@ func runRun(ctx context.Context, c *cli, args []string) error {
 		return c.showRun(ctx, e, id, false, asJSON)
 	}
 }
+
+func targetList(ctx context.Context, c *cli, args []string) error {
+	var tenantID string
+	var asJSON bool
+	e, _, err := c.workflowCommand(ctx, "target list", args, false, func(fs *flag.FlagSet) {
+		fs.StringVar(&tenantID, "tenant", "", "tenant id (required)")
+		fs.BoolVar(&asJSON, "json", false, "print JSON")
+	})
+	if err != nil {
+		return err
+	}
+	defer e.close()
+	if tenantID == "" {
+		return usagef("--tenant is required")
+	}
+	list, err := e.svc.Targets(ctx, tenantID, e.actor)
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		return c.printJSON(list)
+	}
+	for _, t := range list {
+		fmt.Fprintf(c.stdout, "%s  %-22s %s://%s:%d%s  %s\n", t.ID, t.Type, t.Protocol, t.Host, t.Port, t.Path, t.Name)
+	}
+	return nil
+}
+
+func targetUpdate(ctx context.Context, c *cli, args []string) error {
+	var id, host, protocol, path string
+	var port int
+	var asJSON bool
+	set := map[string]bool{}
+	e, _, err := c.workflowCommand(ctx, "target update", args, false, func(fs *flag.FlagSet) {
+		fs.StringVar(&id, "id", "", "target id (required)")
+		fs.StringVar(&host, "host", "", "host name or address")
+		fs.IntVar(&port, "port", 0, "port")
+		fs.StringVar(&protocol, "protocol", "", "http or https")
+		fs.StringVar(&path, "path", "", "base path, e.g. /v1")
+		fs.BoolVar(&asJSON, "json", false, "print JSON")
+	})
+	if err != nil {
+		return err
+	}
+	defer e.close()
+	if id == "" {
+		return usagef("--id is required")
+	}
+	for _, a := range args {
+		name := strings.TrimLeft(strings.SplitN(a, "=", 2)[0], "-")
+		set[name] = true
+	}
+	var u workflow.TargetUpdate
+	if set["host"] {
+		u.Host = &host
+	}
+	if set["port"] {
+		u.Port = &port
+	}
+	if set["protocol"] {
+		u.Protocol = &protocol
+	}
+	if set["path"] {
+		u.Path = &path
+	}
+	t, err := e.svc.UpdateTarget(ctx, id, e.actor, u)
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		return c.printJSON(t)
+	}
+	fmt.Fprintf(c.stdout, "%s  %s://%s:%d%s  %s\n", t.ID, t.Protocol, t.Host, t.Port, t.Path, t.Name)
+	return nil
+}

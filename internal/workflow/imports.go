@@ -226,27 +226,35 @@ func (s *Service) recheck(ctx context.Context, t store.Tenant) error {
 			continue
 		}
 		p, err := s.parse(w)
-		if err != nil {
+		if err != nil || len(p.report.Missing) == 0 {
 			continue
 		}
-		if len(p.report.Missing) == 0 {
-			continue
-		}
-		lookup, err := s.tenantLookup(ctx, t.ID, w.UniqueName)
-		if err != nil {
+		if _, _, err := s.refreshReport(ctx, t, w, p); err != nil {
 			return err
 		}
-		report := export.Check(p.file, s.checkEnv(lookup)).Normalized()
-		if len(report.Missing) == len(p.report.Missing) {
-			continue
-		}
-		rep, _ := json.Marshal(report)
-		if err := s.wfs.UpdateWorkflowReport(ctx, w.ID, report.Runnable(), rep); err != nil {
-			return err
-		}
-		s.defs.Delete(w.ID)
 	}
 	return nil
+}
+
+// refreshReport checks a stored version again and stores the new verdict
+// when it changed.
+func (s *Service) refreshReport(ctx context.Context, t store.Tenant, w store.Workflow, pw *parsed) (store.Workflow, *parsed, error) {
+	lookup, err := s.tenantLookup(ctx, t.ID, w.UniqueName)
+	if err != nil {
+		return w, pw, err
+	}
+	report := export.Check(pw.file, s.checkEnv(lookup)).Normalized()
+	if report.Runnable() == w.Runnable && len(report.Missing) == len(pw.report.Missing) && len(report.Unsupported) == len(pw.report.Unsupported) {
+		return w, pw, nil
+	}
+	rep, _ := json.Marshal(report)
+	if err := s.wfs.UpdateWorkflowReport(ctx, w.ID, report.Runnable(), rep); err != nil {
+		return w, pw, err
+	}
+	s.defs.Delete(w.ID)
+	w.Runnable, w.Report = report.Runnable(), rep
+	npw, err := s.parse(w)
+	return w, npw, err
 }
 
 // describe is a stored version as `workflow list` shows it.

@@ -67,7 +67,14 @@ func (s *Service) queueRun(ctx context.Context, t store.Tenant, w store.Workflow
 		return store.Run{}, err
 	}
 	if !w.Runnable {
-		return store.Run{}, fmt.Errorf("%w: %s is not runnable: %s", ErrInvalid, w.Name, describeReport(pw.report))
+		// What was missing may have come since (an import, or a newer
+		// grantflow that runs more activity types): check again.
+		if w, pw, err = s.refreshReport(ctx, t, w, pw); err != nil {
+			return store.Run{}, err
+		}
+		if !w.Runnable {
+			return store.Run{}, fmt.Errorf("%w: %s is not runnable: %s", ErrInvalid, w.Name, describeReport(pw.report))
+		}
 	}
 	lookup, err := s.runLookup(ctx, t.ID, pw)
 	if err != nil {

@@ -72,21 +72,23 @@ const (
 
 // Variable is one workflow variable.
 type Variable struct {
-	ID       string // unique_name: variable_workflow_…
-	Name     string // properties.name, the display name
-	Scope    string
-	Type     string // properties.type: datatype.string, datatype.integer, …, datatype.table
-	SchemaID string // schema_id: datatype.* or tabletype_… or the array type
-	Value    any    // the default, normalised (see [Normalize])
-	HasValue bool
-	Required bool
+	ID          string // unique_name: variable_workflow_…
+	Name        string // properties.name, the display name
+	Scope       string
+	Type        string // properties.type: datatype.string, datatype.integer, …, datatype.table
+	SchemaID    string // schema_id: datatype.* or tabletype_… or the array type
+	Value       any    // the default, normalised (see [Normalize])
+	HasValue    bool
+	Required    bool
 	Invisible   bool
 	Description string
 	Path        string
 }
 
 // Secure reports whether the variable holds a secret.
-func (v *Variable) Secure() bool { return v.Type == "datatype.secure_string" || v.SchemaID == "datatype.secure_string" }
+func (v *Variable) Secure() bool {
+	return v.Type == "datatype.secure_string" || v.SchemaID == "datatype.secure_string"
+}
 
 // Mask is what exports and grantflow show in place of a secret.
 const Mask = "*****"

@@ -42,7 +42,7 @@ func (c *call) deviceView(d store.Device) deviceView {
 		NetworkID: nullable(d.NetworkID), Serial: d.Serial, Model: d.Model, MAC: d.MAC, LanIP: nullable(d.LanIP),
 		Firmware: d.Firmware, ProductType: d.ProductType, Details: []nameValue{}}
 	if d.NetworkID != "" {
-		v.URL = c.h.scheme(c.r) + "://" + c.r.Host + "/organizations/" + d.OrgID + "/devices/" + d.Serial
+		v.URL = c.h.base() + "/organizations/" + d.OrgID + "/devices/" + d.Serial
 	}
 	return v
 }
@@ -523,7 +523,7 @@ func createDeviceLiveToolsLedsBlink(c *call) (int, any, error) {
 	path := c.path + "/" + id
 	job := map[string]any{
 		"ledsBlinkId": id,
-		"url":         c.h.scheme(c.r) + "://" + c.r.Host + BasePath + path,
+		"url":         c.h.base() + BasePath + path,
 		"request":     map[string]any{"serial": c.device.Serial, "duration": duration},
 		"status":      "complete",
 		"error":       nil,

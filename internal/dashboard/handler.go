@@ -28,10 +28,14 @@ const BasePath = "/api/v1"
 // Config configures the Dashboard API. The zero value is usable: defaults
 // are Meraki's limits.
 type Config struct {
+	// BaseURL is the public URL the server is reached at (the issuer, e.g.
+	// https://grantflow.example.com). Absolute URLs in answers (Link headers,
+	// the url fields) are built on it, never on the request's Host header,
+	// which a client can forge to poison them.
+	BaseURL   string
 	RateLimit RateLimitConfig
-	// TrustedProxies are the networks whose X-Forwarded-For and
-	// X-Forwarded-Proto headers are believed (a load balancer). Empty: the
-	// source IP is the connection's.
+	// TrustedProxies are the networks whose X-Forwarded-For header is
+	// believed (a load balancer). Empty: the source IP is the connection's.
 	TrustedProxies []netip.Prefix
 	// UsageFlushInterval is how often API request counts are written to
 	// the store (default 10s).
@@ -443,19 +447,8 @@ func (h *Handler) trusted(a netip.Addr) bool {
 	return false
 }
 
-// scheme is the scheme clients used, for Link headers.
-func (h *Handler) scheme(r *http.Request) string {
-	if r.TLS != nil {
-		return "https"
-	}
-	if p := r.Header.Get("X-Forwarded-Proto"); p == "https" || p == "http" {
-		host, _, _ := net.SplitHostPort(r.RemoteAddr)
-		if a, err := netip.ParseAddr(host); err == nil && h.trusted(a) {
-			return p
-		}
-	}
-	return "http"
-}
+// base is the public base URL, without a trailing slash.
+func (h *Handler) base() string { return strings.TrimRight(h.cfg.BaseURL, "/") }
 
 // count records the request for getOrganizationApiRequests and the API
 // requests page.

@@ -150,6 +150,12 @@ func newEnvOn(t testing.TB, st store.Store, cfg Config) *env {
 	e.readA = e.account("read@a.example", e.orgA, store.AccessReadOnly)
 	e.adminB = e.account("admin@b.example", e.orgB, store.AccessFull)
 
+	// The server's address is known before it starts: it is the public URL.
+	e.srv = httptest.NewUnstartedServer(nil)
+	t.Cleanup(e.srv.Close)
+	if cfg.BaseURL == "" {
+		cfg.BaseURL = "http://" + e.srv.Listener.Addr().String()
+	}
 	e.h, e.feed = e.newHandler(cfg, lg)
 	e.keyFullA = e.apiKey(e.fullA)
 	e.keyReadA = e.apiKey(e.readA)
@@ -179,8 +185,8 @@ func newEnvOn(t testing.TB, st store.Store, cfg Config) *env {
 
 	mux := http.NewServeMux()
 	e.h.Routes(mux)
-	e.srv = httptest.NewServer(mux)
-	t.Cleanup(e.srv.Close)
+	e.srv.Config.Handler = mux
+	e.srv.Start()
 	return e
 }
 

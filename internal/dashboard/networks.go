@@ -27,7 +27,7 @@ type networkView struct {
 
 func (c *call) networkView(n store.Network) networkView {
 	v := networkView{ID: n.ID, OrganizationID: n.OrgID, Name: n.Name, ProductTypes: n.ProductTypes, TimeZone: n.TimeZone,
-		Tags: n.Tags, Notes: n.Notes, URL: c.h.scheme(c.r) + "://" + c.r.Host + "/organizations/" + n.OrgID + "/networks/" + n.ID}
+		Tags: n.Tags, Notes: n.Notes, URL: c.h.base() + "/organizations/" + n.OrgID + "/networks/" + n.ID}
 	if n.EnrollmentString != "" {
 		v.EnrollmentString = &n.EnrollmentString
 	}
@@ -70,7 +70,7 @@ func getOrganizationNetworks(c *call) (int, any, error) {
 		return http.StatusOK, out, nil
 	}
 	// The common case, answered from JSON encoded once per network.
-	base := c.h.scheme(c.r) + "://" + c.r.Host
+	base := c.h.base()
 	encode := func(n store.Network) ([]byte, error) { return json.Marshal(c.networkView(n)) }
 	buf := make([]byte, 0, 64+len(nets)*400)
 	buf = append(buf, '[')

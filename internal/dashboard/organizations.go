@@ -55,7 +55,7 @@ type orgSettings struct {
 func (c *call) orgPath(id string) string { return "/organizations/" + id }
 
 func (c *call) orgView(o store.Organization) (orgView, error) {
-	v := orgView{ID: o.ID, Name: o.Name, URL: c.h.scheme(c.r) + "://" + c.r.Host + "/organizations/" + o.ID}
+	v := orgView{ID: o.ID, Name: o.Name, URL: c.h.base() + "/organizations/" + o.ID}
 	v.API.Enabled = true
 	v.Licensing.Model = "co-term"
 	v.Cloud.Region.Name = "North America"

@@ -112,14 +112,14 @@ func (c *call) page() (pageRequest, error) { return parsePage(c.op, c.values()) 
 
 // link writes the call's Link header; see setLink.
 func (c *call) link(pr pageRequest, firstKey, lastKey string, more bool) {
-	setLink(c.w, c.r, c.h.scheme(c.r), c.values(), pr, firstKey, lastKey, more)
+	setLink(c.w, c.r, c.h.base(), c.values(), pr, firstKey, lastKey, more)
 }
 
 // setLink writes the RFC 8288 Link header with Meraki's first, prev, next
-// and last relations, on the request's own host. firstKey and lastKey are
+// and last relations, on baseURL (the public URL, not the request's Host). firstKey and lastKey are
 // the keys of the page's first and last rows ("" for an empty page); more
 // is what trim or paginate reported.
-func setLink(w http.ResponseWriter, r *http.Request, scheme string, query url.Values, pr pageRequest, firstKey, lastKey string, more bool) {
+func setLink(w http.ResponseWriter, r *http.Request, baseURL string, query url.Values, pr pageRequest, firstKey, lastKey string, more bool) {
 	backward := pr.endingBefore != ""
 	hasPrev := (backward && more) || (!backward && pr.startingAfter != "" && pr.startingAfter != firstCursor)
 	hasNext := (!backward && more) || (backward && pr.endingBefore != lastCursor)
@@ -128,7 +128,7 @@ func setLink(w http.ResponseWriter, r *http.Request, scheme string, query url.Va
 	q := maps.Clone(query)
 	q.Del("startingAfter")
 	q.Del("endingBefore")
-	base := scheme + "://" + r.Host + r.URL.EscapedPath() + "?"
+	base := baseURL + r.URL.EscapedPath() + "?"
 	if enc := q.Encode(); enc != "" {
 		base += enc + "&"
 	}

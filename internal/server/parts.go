@@ -26,7 +26,7 @@ func (s *Server) mountParts(ctx context.Context, mux *http.ServeMux) error {
 	s.Authz = az
 	janitor := authz.NewJanitor(s.store.Grants(), authzCfg, s.lg)
 
-	dcfg := dashboard.Config{TrustedProxies: s.cfg.TrustedProxyPrefixes()}
+	dcfg := dashboard.Config{BaseURL: s.cfg.IssuerURL(), TrustedProxies: s.cfg.TrustedProxyPrefixes()}
 	// 0 turns a limit off (the dashboard package reads 0 as "default").
 	dcfg.RateLimit.OrgPerSecond, dcfg.RateLimit.IPPerSecond = s.cfg.RateLimitOrg, s.cfg.RateLimitIP
 	dcfg.RateLimit.OrgDisabled, dcfg.RateLimit.IPDisabled = s.cfg.RateLimitOrg == 0, s.cfg.RateLimitIP == 0

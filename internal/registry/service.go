@@ -484,7 +484,12 @@ func checkRedirectURIs(uris []string) []string {
 	return problems
 }
 
-// checkRedirectURI refuses what RFC 6749 §3.1.2 and RFC 9700 §2.1 refuse.
+// responseParams are the query parameters the authorization endpoint adds to
+// a redirect URI.
+var responseParams = []string{"code", "state", "iss", "error", "error_description", "error_uri"}
+
+// checkRedirectURI refuses what RFC 6749 §3.1.2 and RFC 9700 §2.1 refuse,
+// and query parameters the authorization response would duplicate.
 // It does not normalise: the authorization endpoint compares the string
 // the client sends with the registered one, byte for byte.
 func checkRedirectURI(raw string) string {
@@ -511,6 +516,17 @@ func checkRedirectURI(raw string) string {
 	}
 	if u.User != nil {
 		return fmt.Sprintf("redirect URI %q: must not contain a user name or password", raw)
+	}
+	q, err := url.ParseQuery(u.RawQuery)
+	if err != nil {
+		return fmt.Sprintf("redirect URI %q: its query is not valid", raw)
+	}
+	for _, p := range responseParams {
+		if q.Has(p) {
+			// The authorization response adds it (RFC 6749 §4.1.2,
+			// §4.1.2.1, RFC 9207 §2): the client would see it twice.
+			return fmt.Sprintf("redirect URI %q: must not carry %q in its query; the authorization response adds it", raw, p)
+		}
 	}
 	switch u.Scheme { // url.Parse lower-cases the scheme
 	case "https":

@@ -39,6 +39,14 @@ func TestCheckRedirectURI(t *testing.T) {
 		{"https://app.example.com/\u00e9", "percent-encoded"},
 		{"", "empty"},
 		{"https://app.example.com:port/cb", "not a valid URI"},
+		{"https://app.example.com/cb?code=1", `"code"`},
+		{"https://app.example.com/cb?tenant=1&state=x", `"state"`},
+		{"https://app.example.com/cb?iss=https://evil.example", `"iss"`},
+		{"https://app.example.com/cb?error=access_denied", `"error"`},
+		{"https://app.example.com/cb?error_description=", `"error_description"`},
+		{"https://app.example.com/cb?error_uri", `"error_uri"`},
+		{"https://app.example.com/cb?a=%zz", "query is not valid"},
+		{"https://app.example.com/cb?codes=1&State=2&scope=x", ""},
 	}
 	for _, tt := range tests {
 		got := checkRedirectURI(tt.uri)

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/grantflow/grantflow/internal/automation"
 	"github.com/grantflow/grantflow/internal/store"
 	"github.com/grantflow/grantflow/internal/web"
 	"github.com/grantflow/grantflow/internal/workflow/export"
@@ -204,7 +205,10 @@ type workflowPage struct {
 	Target      string
 	// NoTarget: the workflow runs without one, so the Run form offers no
 	// choice.
-	NoTarget    bool
+	NoTarget bool
+	// Meraki: the workflow's target is a Meraki one (the run uses the
+	// person's User token).
+	Meraki      bool
 	FileTargets []TargetView
 	Targets     []TargetView
 	Fields      []inputField
@@ -298,6 +302,7 @@ func (h *Handler) renderWorkflow(w http.ResponseWriter, r *http.Request, acct st
 	}
 	p.Target, p.NoTarget = describeTarget(f.Workflow.Target, targets)
 	want, _ := f.Workflow.Target["target_type"].(string)
+	p.Meraki = want == automation.TargetType
 	for _, tg := range targets {
 		if _, ok := f.Targets[tg.ExternalID]; ok && tg.ExternalID != "" {
 			p.FileTargets = append(p.FileTargets, tg)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"strings"
 
 	"github.com/grantflow/grantflow/internal/workflow/engine"
@@ -63,9 +64,15 @@ func elements(v any) ([]any, error) {
 			return nil, nil
 		}
 		if s[0] == '[' {
+			// Integers stay int64, as in the export's own values.
+			dec := json.NewDecoder(strings.NewReader(s))
+			dec.UseNumber()
 			var out []any
-			if err := json.Unmarshal([]byte(s), &out); err != nil {
+			if err := dec.Decode(&out); err != nil {
 				return nil, err
+			}
+			if _, err := dec.Token(); err != io.EOF {
+				return nil, errors.New("more than one JSON value")
 			}
 			return export.Normalize(out).([]any), nil
 		}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
 	"sync"
@@ -206,11 +207,27 @@ func tableOf(v any) any {
 	if !ok || s == "" || (s[0] != '[' && s[0] != '{') {
 		return v
 	}
-	var out any
-	if json.Unmarshal([]byte(s), &out) != nil {
+	out, err := decodeJSON(s)
+	if err != nil {
 		return v
 	}
-	return export.Normalize(out)
+	return out
+}
+
+// decodeJSON decodes JSON text as the export's values are: integers as
+// int64 (ids longer than a float64 holds keep their digits), other
+// numbers as float64.
+func decodeJSON(s string) (any, error) {
+	dec := json.NewDecoder(strings.NewReader(s))
+	dec.UseNumber()
+	var out any
+	if err := dec.Decode(&out); err != nil {
+		return nil, err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, errors.New("more than one JSON value")
+	}
+	return export.Normalize(out), nil
 }
 
 func (in *instance) builtin(name string) any {
@@ -369,6 +386,10 @@ func (x *X) checkSize(name string, v any) error {
 // coerce converts a value to a variable's declared type, leniently (real
 // exports hold "true" in booleans and numbers in strings).
 func coerce(def *export.Variable, v any) (any, error) {
+	if i, ok := v.(int); ok {
+		// A Go caller's input; the engine's values hold int64.
+		v = int64(i)
+	}
 	switch def.Type {
 	case "datatype.integer":
 		switch x := v.(type) {
@@ -445,11 +466,11 @@ func coerce(def *export.Variable, v any) (any, error) {
 			if strings.TrimSpace(x) == "" {
 				return []any{}, nil
 			}
-			var out any
-			if err := json.Unmarshal([]byte(x), &out); err != nil {
+			out, err := decodeJSON(x)
+			if err != nil {
 				return nil, fmt.Errorf("not a JSON array: %v", err)
 			}
-			if l, ok := export.Normalize(out).([]any); ok {
+			if l, ok := out.([]any); ok {
 				return l, nil
 			}
 			return nil, errors.New("not a JSON array")

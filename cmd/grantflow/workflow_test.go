@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -82,7 +83,9 @@ func newWorkflowEnv(t *testing.T) *wfEnvT {
 	var org struct{ ID string }
 	e.json(&org, "org", "create", "--name", "Acme", "--json")
 	e.org = org.ID
-	e.ok("seed", "--org", e.org)
+	// Enough devices that the Site Handoff network has switches and an
+	// appliance whatever the seed draws.
+	e.ok("seed", "--org", e.org, "--networks", "6", "--devices", "90")
 	e.ok("admin", "create", "--org", e.org, "--email", e.email, "--password", testPassword, "--access", "full")
 	var key struct {
 		APIKey string `json:"api_key"`
@@ -195,11 +198,11 @@ func mustSucceed(t *testing.T, v workflow.RunView) {
 	if v.Status != "succeeded" {
 		var failed []string
 		for _, a := range v.Activities {
-			if a.Status == "failed" {
-				failed = append(failed, a.Title+": "+a.Error)
+			if a.Status == "failed" || v.Status == "waiting" {
+				failed = append(failed, a.Title+" ("+a.Type+") "+a.Status+": "+a.Error)
 			}
 		}
-		t.Fatalf("run of %q: %s: %s\nfailed activities:\n%s", v.WorkflowName, v.Status, v.Error, strings.Join(failed, "\n"))
+		t.Fatalf("run of %q: %s (attempt %d): %s\nfailed activities:\n%s", v.WorkflowName, v.Status, v.Attempt, v.Error, strings.Join(failed, "\n"))
 	}
 }
 
@@ -340,8 +343,9 @@ func TestWorkflowSamples(t *testing.T) {
 		mustSucceed(t, v)
 		out := fmt.Sprint(v.Outputs["Output - Found Matching Networks"])
 		for _, n := range networks {
-			if slices.Contains(want, n.Name) != strings.Contains(out, `"`+n.Name+`"`) {
-				t.Errorf("network %q (tags %v): listed=%v, want %v\n%s", n.Name, n.Tags, !slices.Contains(want, n.Name), slices.Contains(want, n.Name), out)
+			// One match is the name itself; several are a JSON list.
+			if listed := strings.Contains(out, n.Name); listed != slices.Contains(want, n.Name) {
+				t.Errorf("network %q (tags %v): listed=%v, want %v\n%s", n.Name, n.Tags, listed, !listed, out)
 			}
 		}
 	})
@@ -451,11 +455,12 @@ func TestWorkflowSamples(t *testing.T) {
 	})
 
 	t.Run("SiteHandoffChecklist", func(t *testing.T) {
-		v := e.run("Site Handoff Checklist", "Organization ID or Name=Acme", "Network Name="+hq.Name)
+		site := siteWith(t, networks, devices, "switch", "appliance")
+		v := e.run("Site Handoff Checklist", "Organization ID or Name=Acme", "Network Name="+site.Name)
 		mustSucceed(t, v)
 		res := fmt.Sprint(v.Outputs["Result"])
 		for _, d := range devices {
-			if d.NetworkID == hq.ID && !strings.Contains(res, d.Serial) && !strings.Contains(res, d.Name) {
+			if d.NetworkID == site.ID && !strings.Contains(res, d.Serial) && !strings.Contains(res, d.Name) {
 				t.Errorf("the checklist does not name device %s (%s):\n%s", d.Name, d.Serial, res)
 			}
 		}
@@ -479,6 +484,8 @@ func TestWorkflowSamples(t *testing.T) {
 			}
 		}
 	})
+
+	t.Run("WebServices", func(t *testing.T) { webServiceSamples(t, e) })
 
 	t.Run("NestedLoopExample", func(t *testing.T) {
 		v := e.run("Nested Loop Example")
@@ -509,4 +516,138 @@ func put(t *testing.T, e *wfEnvT, path, body string) {
 		b, _ := io.ReadAll(resp.Body)
 		t.Fatalf("PUT %s: %d %s", path, resp.StatusCode, b)
 	}
+}
+
+// fakeWeb answers like jsonplaceholder.typicode.com and
+// api.openweathermap.org for the Learning Series and weather samples.
+func fakeWeb(t *testing.T) (*httptest.Server, *[]string) {
+	var seen []string
+	users := `[{"id":1,"name":"Leanne Graham","username":"Bret","email":"Sincere@april.biz"},
+		{"id":2,"name":"Ervin Howell","username":"Antonette","email":"Shanna@melissa.tv"},
+		{"id":3,"name":"Clementine Bauch","username":"Samantha","email":"Nathan@yesenia.net"}]`
+	posts := `[{"userId":1,"id":1,"title":"sunt aut facere"},{"userId":1,"id":2,"title":"qui est esse"}]`
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		seen = append(seen, r.Method+" "+r.URL.RequestURI())
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		switch r.URL.Path {
+		case "/users":
+			_, _ = io.WriteString(w, users)
+		case "/posts":
+			_, _ = io.WriteString(w, posts)
+		case "/data/2.5/weather":
+			if r.URL.Query().Get("zip") != "90210,us" || r.URL.Query().Get("units") != "imperial" {
+				http.Error(w, `{"cod":"404","message":"city not found"}`, http.StatusNotFound)
+				return
+			}
+			_, _ = io.WriteString(w, `{"weather":[{"id":800,"main":"Clear","description":"clear sky"}],"main":{"temp":72.3},"name":"Beverly Hills","cod":200}`)
+		default:
+			http.Error(w, "{}", http.StatusNotFound)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	return srv, &seen
+}
+
+func webServiceSamples(t *testing.T, e *wfEnvT) {
+	srv, seen := fakeWeb(t)
+	port := srv.Listener.Addr().(*net.TCPAddr).Port
+	var targets []workflow.TargetView
+	e.json(&targets, "target", "list", "--tenant", e.tenant, "--as", e.email, "--json")
+	edited := 0
+	for _, tg := range targets {
+		if tg.Type != "web-service.endpoint" {
+			continue
+		}
+		if tg.Host != "jsonplaceholder.typicode.com" && tg.Host != "api.openweathermap.org" {
+			t.Errorf("imported target %+v", tg)
+		}
+		e.ok("target", "update", "--id", tg.ID, "--host", "127.0.0.1", "--port", fmt.Sprint(port), "--protocol", "http", "--as", e.email)
+		edited++
+	}
+	if edited != 2 {
+		t.Fatalf("%d web-service targets, want JSON Placeholder and OpenWeatherMap: %+v", edited, targets)
+	}
+
+	v := e.run("JSON Placeholder Web Service")
+	mustSucceed(t, v)
+	if !slices.Contains(*seen, "GET /users") {
+		t.Errorf("the fake service saw %v", *seen)
+	}
+
+	v = e.run("JSON Placeholder Web Service - Find it")
+	mustSucceed(t, v)
+	if got := v.Outputs["Output - Matching Result"]; got != "Sincere@april.biz" {
+		t.Errorf("Find it: matching result %v, want Leanne Graham's email (outputs %v)", got, v.Outputs)
+	}
+	v = e.run("JSON Placeholder Web Service - Find it", "operation=posts", "Matching Field=2")
+	mustSucceed(t, v)
+	if got := v.Outputs["Output - Matching Result"]; got != "qui est esse" {
+		t.Errorf("Find it (posts): matching result %v, want post 2's title", got)
+	}
+	v = e.run("JSON Placeholder Web Service - Find it", "operation=comments")
+	if !strings.Contains(v.ResultMessage+v.Error+fmt.Sprint(v.Outputs), "Invalid Operation Passed to Workflow : comments") {
+		t.Errorf("Find it (unknown operation): %s %q %q %v", v.Status, v.ResultMessage, v.Error, v.Outputs)
+	}
+
+	v = e.run("JSON Placeholder Web Service++ ")
+	mustSucceed(t, v)
+	if res := fmt.Sprint(v.Outputs["Output - Results"]); !strings.Contains(res, "Clementine Bauch") {
+		t.Errorf("++: results %q", res)
+	}
+
+	// The prompt: the run waits, the answer comes through `run answer`.
+	v = e.run("JSON Placeholder Web Service - User Prompt")
+	if v.Status != "waiting" || v.Prompt == nil || len(v.Prompt.Fields) != 1 || v.Prompt.Fields[0].Label != "Usernames" {
+		t.Fatalf("user prompt: %s %+v", v.Status, v.Prompt)
+	}
+	if opts := v.Prompt.Fields[0].Options; !slices.Contains(opts, "Ervin Howell") || len(opts) != 3 {
+		t.Errorf("prompt options %v, want the three user names", opts)
+	}
+	code, _, errs := e.cli("run", "answer", "--id", v.ID, "--as", e.email, "--field", "Usernames=Nobody")
+	if code != 1 || !strings.Contains(errs, "not one of the choices") {
+		t.Errorf("an answer outside the choices: exit %d %s", code, errs)
+	}
+	var answered workflow.RunView
+	e.json(&answered, "run", "answer", "--id", v.ID, "--as", e.email, "--field", "Usernames=Ervin Howell", "--wait", "--json")
+	mustSucceed(t, answered)
+	if got := answered.Outputs["Output - Matching Result"]; got != "Shanna@melissa.tv" {
+		t.Errorf("after the answer: matching result %v, want Ervin Howell's email (outputs %v)", got, answered.Outputs)
+	}
+	calls := 0
+	for _, s := range *seen {
+		if s == "GET /users" {
+			calls++
+		}
+	}
+	if calls != 4 { // the first sample, Find it, ++, and the prompt run once: the resumed run did not call again
+		t.Errorf("GET /users was called %d times, want 4 (a resumed run replays its request): %v", calls, *seen)
+	}
+
+	v = e.run("Get Weather", "zip=90210")
+	mustSucceed(t, v)
+	if v.Outputs["City"] != "Beverly Hills" || v.Outputs["Current Conditions"] != "clear sky" {
+		t.Errorf("weather: outputs %v", v.Outputs)
+	}
+}
+
+// siteWith is a network that has devices of every given product type.
+func siteWith(t *testing.T, networks []network, devices []device, types ...string) network {
+	t.Helper()
+	for _, n := range networks {
+		has := map[string]bool{}
+		for _, d := range devices {
+			if d.NetworkID == n.ID {
+				has[d.ProductType] = true
+			}
+		}
+		all := true
+		for _, ty := range types {
+			all = all && has[ty]
+		}
+		if all {
+			return n
+		}
+	}
+	t.Fatalf("no seeded network has devices of types %v", types)
+	return network{}
 }

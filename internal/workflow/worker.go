@@ -240,6 +240,17 @@ func (s *Service) prepare(ctx context.Context, r store.Run) (*engine.Run, *recor
 		}
 		return nil, fmt.Errorf("the tenant has no target %s (import the export that defines it)", id)
 	}
+	// A workflow with a fixed target (an imported web-service target) runs
+	// on it.
+	if run.Target == nil {
+		if id, _ := pw.file.Workflow.Target["target_id"].(string); id != "" {
+			tg, err := run.Targets(id)
+			if err != nil {
+				return nil, rec, err
+			}
+			run.Target = tg
+		}
+	}
 	// The journal: what earlier attempts did.
 	acts, err := s.runs.ListActivities(ctx, r.ID)
 	if err != nil {

@@ -285,8 +285,13 @@ func (in *instance) exec(ctx context.Context, n *Node) error {
 			}
 		}
 	}
-	rec := &Record{Seq: int(in.rs.seq.Add(1)), Key: key, ActivityID: d.ID, Type: d.Type, Title: d.Label(),
+	rec := &Record{Key: key, ActivityID: d.ID, Type: d.Type, Title: d.Label(),
 		Status: StatusRunning, StartedAt: in.rs.e.cfg.Now(), Effect: effect}
+	if old, ok := in.rs.r.Journal[key]; ok {
+		rec.Seq = old.Seq // a replay re-records in the same place
+	} else {
+		rec.Seq = int(in.rs.seq.Add(1))
+	}
 	rcd := in.rs.r.Recorder
 	if rcd != nil {
 		rcd.Started(rec)
@@ -323,7 +328,9 @@ func (in *instance) exec(ctx context.Context, n *Node) error {
 		rec.Status = StatusSucceeded
 	case errors.As(err, &w):
 		rec.Status = StatusWaiting
-		w.Prompt.Key, w.Prompt.ActivityID = key, d.ID
+		if w.Prompt.Key == "" { // the prompt itself, not a container it waits in
+			w.Prompt.Key, w.Prompt.ActivityID = key, d.ID
+		}
 	case ctx.Err() != nil:
 		rec.Status, rec.Error = StatusCancelled, context.Cause(ctx).Error()
 	case errors.As(err, &f):

@@ -241,6 +241,8 @@ func (h *Handler) home(w http.ResponseWriter, r *http.Request) {
 func (s *Service) pending(ctx context.Context, t store.Tenant, acct store.Account, access store.Access, role store.Role) store.TokenKind {
 	u, err := s.auto.GetToken(ctx, t.ID, store.TokenUser, acct.ID)
 	switch {
+	case err == nil && removed(u):
+		// An administrator removed the grant: the owner reconnects by hand.
 	case errors.Is(err, store.ErrNotFound), err == nil && u.State == store.TokenReconnectNeeded, err == nil && keeper.NeedsReissue(u, access):
 		return store.TokenUser
 	case err == nil:

@@ -149,6 +149,9 @@ func New(ctx context.Context, cfg Config, d Deps) (*Service, error) {
 	}
 	if d.Feed != nil {
 		d.Feed.Subscribe(store.ChangeMembership, s.membershipChanged)
+		if !cfg.External() {
+			d.Feed.Subscribe(store.ChangeGrant, s.grantChanged)
+		}
 	}
 	return s, nil
 }

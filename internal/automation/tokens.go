@@ -51,7 +51,7 @@ func (s *Service) mayUse(ctx context.Context, t store.Tenant, accountID string, 
 // missing, or needs reconnecting.
 func (s *Service) orgTokenWanted(ctx context.Context, t store.Tenant) bool {
 	o, err := s.auto.GetToken(ctx, t.ID, store.TokenOrg, "")
-	return errors.Is(err, store.ErrNotFound) || (err == nil && o.State == store.TokenReconnectNeeded)
+	return errors.Is(err, store.ErrNotFound) || (err == nil && o.State == store.TokenReconnectNeeded && !removed(o))
 }
 
 // RequestScopes is what Automation asks for: every Meraki scope for the

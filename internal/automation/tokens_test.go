@@ -201,9 +201,10 @@ func TestIsolation(t *testing.T) {
 	_ = bobTok
 }
 
-// Revocation is detected (invalid_grant at refresh, 401 from the API),
-// marked and shown; the next visit re-issues: the User token on its owner's
-// visit, the Org-scoped token on a full-access admin's.
+// Revocation is noticed (the change feed's grant revocation; a 401 from the
+// API tells a revoked access token from a revoked grant), marked and shown.
+// A grant an administrator removed is not re-issued by a visit; Reconnect
+// re-issues it.
 func TestRevocationDetected(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
@@ -228,14 +229,40 @@ func TestRevocationDetected(t *testing.T) {
 	}
 
 	// The admin removes the Automation integration from the organization:
-	// every grant is revoked at the server.
+	// every grant is revoked at the server, and the change feed tells
+	// Automation at once, before anything uses the tokens.
 	_, page := b.get("/organizations/" + org.ID + "/integrations")
 	clientID := e.grantOf(u).ClientID
 	resp, _ := b.postForm("/organizations/"+org.ID+"/integrations/"+clientID+"/remove", url.Values{"csrf_token": {csrf(t, page)}})
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("remove integration: %d", resp.StatusCode)
 	}
-	// The access token is refused (401), the refresh too (invalid_grant).
+	_ = e.srv.Feed().Sync(e.ctx)
+	e.svc.Wait()
+	for _, kind := range []store.TokenKind{store.TokenUser, store.TokenOrg} {
+		row, _ := e.token(ten.ID, kind, admin.ID)
+		if row.State != store.TokenReconnectNeeded || row.Reason != automation.ReasonRemoved || row.RefreshSealed != "" {
+			t.Fatalf("%s token right after the removal: %s %q", kind, row.State, row.Reason)
+		}
+	}
+	// The viewer's User token too: the removal revoked every grant.
+	if n := len(e.audit("automation.token_reconnect_needed")); n != 3 {
+		t.Errorf("%d token_reconnect_needed events, want 3", n)
+	}
+	// `tenant list` says so.
+	views, err := e.svc.List(e.ctx, org.ID)
+	if err != nil || len(views) != 1 {
+		t.Fatalf("list: %v %v", views, err)
+	}
+	for _, tv := range views[0].Tokens {
+		if tv.Owner != nil && *tv.Owner != admin.Email {
+			continue
+		}
+		if tv.State != store.TokenReconnectNeeded || tv.Reason != automation.ReasonRemoved || tv.ExpiresAt != nil {
+			t.Errorf("tenant list, %s token: %+v", tv.Kind, tv)
+		}
+	}
+	// Test connection says why.
 	_, body = b.api("POST", "/api/automation/tenants/"+ten.ID+"/test", map[string]string{"token": "user"})
 	if !strings.Contains(string(body), "reconnecting") {
 		t.Fatalf("test after removal: %s", body)
@@ -244,34 +271,36 @@ func TestRevocationDetected(t *testing.T) {
 	if !strings.Contains(string(body), "reconnecting") {
 		t.Fatalf("org token test after removal: %s", body)
 	}
-	for _, kind := range []store.TokenKind{store.TokenUser, store.TokenOrg} {
-		row, _ := e.token(ten.ID, kind, admin.ID)
-		if row.State != store.TokenReconnectNeeded || !strings.Contains(row.Reason, "invalid_grant") {
-			t.Fatalf("%s token: %s %q", kind, row.State, row.Reason)
+	// The owner is told, and offered Reconnect; no "valid until: never".
+	_, page = b.get("/automation?auto=0")
+	for _, want := range []string{"reconnect needed", "removed grantflow Automation", ">Reconnect</button>"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("page lacks %q:\n%s", want, page)
 		}
 	}
-	if len(e.audit("automation.token_reconnect_needed")) != 2 {
-		t.Error("the detection is not audited")
+	if strings.Contains(page, "Re-issue") || strings.Contains(page, "<td>never</td>") {
+		t.Errorf("page offers Re-issue or says never:\n%s", page)
 	}
-	// The owner is told.
-	_, page = b.get("/automation?auto=0")
-	if !strings.Contains(page, "reconnect needed") || !strings.Contains(page, "invalid_grant") {
-		t.Errorf("page:\n%s", page)
-	}
-	// A read-only admin's visit does not re-issue the org token...
+	// Neither a read-only admin's visit nor the full-access admin's undoes
+	// the removal silently...
 	vb.get("/automation")
-	if o, _ := e.token(ten.ID, store.TokenOrg, ""); o.State != store.TokenReconnectNeeded {
-		t.Fatal("a viewer's visit re-issued the org token")
+	if v, _ := e.token(ten.ID, store.TokenUser, viewer.ID); v.State != store.TokenReconnectNeeded {
+		t.Fatalf("a visit re-issued the viewer's removed token: %s", v.State)
 	}
-	if v, _ := e.token(ten.ID, store.TokenUser, viewer.ID); v.State != store.TokenValid {
-		t.Fatalf("the viewer's own token: %+v", v)
-	}
-	// ...the full-access admin's next visit re-issues both, silently.
 	b.get("/automation")
+	for _, kind := range []store.TokenKind{store.TokenUser, store.TokenOrg} {
+		if row, _ := e.token(ten.ID, kind, admin.ID); row.State != store.TokenReconnectNeeded {
+			t.Fatalf("a visit re-issued the removed %s token", kind)
+		}
+	}
+	// ...Reconnect does.
+	for _, kind := range []string{"user", "org"} {
+		b.post("/automation?auto=0", "/automation/connect", url.Values{"org": {org.ID}, "kind": {kind}})
+	}
 	for _, kind := range []store.TokenKind{store.TokenUser, store.TokenOrg} {
 		row, _ := e.token(ten.ID, kind, admin.ID)
 		if row.State != store.TokenValid {
-			t.Fatalf("%s token not re-issued: %+v", kind, row)
+			t.Fatalf("%s token not reconnected: %+v", kind, row)
 		}
 	}
 }

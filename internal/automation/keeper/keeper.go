@@ -12,7 +12,8 @@
 //     authorization server accepts within Automation's grace window, and
 //     the chain goes on. If it cannot, the token is marked reconnect_needed
 //     with the reason; it is never left silently broken.
-//   - Revocation is detected (invalid_grant from the server) and marked.
+//   - Revocation is detected (invalid_grant from the server) and marked;
+//     with grantflow's own server the change feed reports it at once.
 //   - A user token never does more than its owner may: it is narrowed to
 //     read scopes when the owner is read-only and revoked (RFC 7009) when
 //     the owner leaves the organization.
@@ -509,6 +510,36 @@ func (k *Keeper) markReconnect(ctx context.Context, t store.AutomationToken, rea
 	k.cfg.Log.WarnContext(ctx, "automation token needs reconnecting", "tenant", t.TenantID, "kind", t.Kind, "reason", reason, "cause", cause)
 	k.record(ctx, t, "automation.token_reconnect_needed", map[string]string{"reason": reason})
 	return &ReconnectError{Reason: reason}
+}
+
+// GrantRevoked marks t reconnect_needed with reason because its grant was
+// revoked at the authorization server, unless the row has changed since t
+// was read (re-issued, refreshed onto another hash, already marked). Every
+// process hears of a revocation; only the one that makes the change logs
+// and audits it, so it returns whether this call did.
+func (k *Keeper) GrantRevoked(ctx context.Context, t store.AutomationToken, reason string) (bool, error) {
+	marked := false
+	_, err := k.cfg.Tokens.UpdateToken(ctx, t.ID, func(x *store.AutomationToken) error {
+		if x.State == store.TokenReconnectNeeded || x.RefreshHash != t.RefreshHash {
+			return nil
+		}
+		x.State, x.Reason = store.TokenReconnectNeeded, reason
+		x.RefreshSealed, x.AccessSealed, x.AccessScopes, x.AccessExpiresAt = "", "", nil, time.Time{}
+		x.InflightHash, x.InflightAttempts, x.InflightAt = "", 0, time.Time{}
+		marked = true
+		return nil
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return false, nil // deleted meanwhile
+	}
+	if err != nil {
+		return false, fmt.Errorf("keeper: mark reconnect needed: %w", err)
+	}
+	if marked {
+		k.cfg.Log.InfoContext(ctx, "automation token needs reconnecting", "tenant", t.TenantID, "kind", t.Kind, "reason", reason)
+		k.record(ctx, t, "automation.token_reconnect_needed", map[string]string{"reason": reason})
+	}
+	return marked, nil
 }
 
 // OwnerLeft revokes a user token whose owner is no longer an administrator

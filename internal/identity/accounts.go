@@ -116,25 +116,77 @@ func (s *Service) CreateOrganization(ctx context.Context, name string) (store.Or
 	return store.Organization{}, errors.New("create organization: no free id after 10 attempts")
 }
 
-// AdminResult is what [Service.CreateAdmin] did.
+// AdminResult is what [Service.CreateAdmin] or [Service.AddAdmin] did.
 type AdminResult struct {
 	Account store.Account // without PasswordHash
 	Access  store.Access
-	// AccountExisted is true when the email already had an account: the
-	// password passed in was ignored and only the membership was set.
+	// AccountExisted is true when the email already had an account: only
+	// the membership was set, the password was not used.
 	AccountExisted bool
 	// Changed is false when the account already had exactly this access.
 	Changed bool
+	// PreviousAccess is the access it had in the organization before ("" if
+	// it was not an administrator there).
+	PreviousAccess store.Access
 }
+
+// AdminParams are the arguments of [Service.AddAdmin].
+type AdminParams struct {
+	OrgID    string
+	Email    string
+	Password string // for a new account; must be empty for an existing one
+	Access   store.Access
+	// ChangeAccess allows changing the access of someone who is already an
+	// administrator of OrgID. Without it that is an [AccessChangeError].
+	ChangeAccess bool
+	// Via names who acted when no account did, for the audit log (the
+	// command line: "command line (os user alice)").
+	Via string
+}
+
+var (
+	// ErrPasswordNotUsed is returned by [Service.AddAdmin] for a password
+	// given for an email that already has an account.
+	ErrPasswordNotUsed = errors.New("this email already has an account, whose password is not changed here")
+	// ErrAccessChange is wrapped by [AccessChangeError].
+	ErrAccessChange = errors.New("already an administrator of this organization with other access")
+)
+
+// AccessChangeError says that AddAdmin was asked to change an existing
+// administrator's access without [AdminParams.ChangeAccess].
+type AccessChangeError struct {
+	Email, OrgID string
+	From, To     store.Access
+}
+
+func (e *AccessChangeError) Error() string {
+	return fmt.Sprintf("%s already has %s access to organization %s (asked for %s)", e.Email, e.From, e.OrgID, e.To)
+}
+
+func (e *AccessChangeError) Unwrap() error { return ErrAccessChange }
 
 // CreateAdmin makes email an administrator of orgID with access. It creates
 // the account (password must pass [CheckPasswordPolicy]) or, if the email
 // already has one, adds or updates its membership and ignores password.
+// Programs and tests use it; the command line uses the stricter
+// [Service.AddAdmin].
 func (s *Service) CreateAdmin(ctx context.Context, orgID, email, password string, access store.Access) (AdminResult, error) {
+	return s.putAdmin(ctx, AdminParams{OrgID: orgID, Email: email, Password: password, Access: access, ChangeAccess: true}, true)
+}
+
+// AddAdmin is CreateAdmin that changes nothing it was not asked to: a
+// password for an existing account is [ErrPasswordNotUsed], and changing an
+// existing administrator's access needs p.ChangeAccess.
+func (s *Service) AddAdmin(ctx context.Context, p AdminParams) (AdminResult, error) {
+	return s.putAdmin(ctx, p, false)
+}
+
+func (s *Service) putAdmin(ctx context.Context, p AdminParams, lenient bool) (AdminResult, error) {
+	orgID, access := p.OrgID, p.Access
 	if !access.Valid() {
 		return AdminResult{}, ErrInvalidAccess
 	}
-	email, err := NormalizeEmail(email)
+	email, err := NormalizeEmail(p.Email)
 	if err != nil {
 		return AdminResult{}, err
 	}
@@ -151,7 +203,7 @@ func (s *Service) CreateAdmin(ctx context.Context, orgID, email, password string
 	case err == nil:
 		res.AccountExisted = true
 	case errors.Is(err, store.ErrNotFound):
-		acct, err = s.createAccount(ctx, email, password)
+		acct, err = s.createAccount(ctx, email, p.Password)
 		if errors.Is(err, errEmailTaken) {
 			// Created concurrently by someone else: treat as existing.
 			acct, err = s.accounts.GetAccountByEmail(ctx, email)
@@ -163,17 +215,26 @@ func (s *Service) CreateAdmin(ctx context.Context, orgID, email, password string
 	default:
 		return AdminResult{}, fmt.Errorf("create admin: %w", err)
 	}
+	if res.AccountExisted && p.Password != "" && !lenient {
+		return AdminResult{}, fmt.Errorf("%s: %w", email, ErrPasswordNotUsed)
+	}
 	acct.PasswordHash = ""
 	res.Account = acct
 
 	old, err := s.accounts.GetMembership(ctx, orgID, acct.ID)
 	switch {
 	case err == nil && old.Access == access:
+		res.PreviousAccess = old.Access
 		return res, nil
+	case err == nil && !p.ChangeAccess:
+		return AdminResult{}, &AccessChangeError{Email: email, OrgID: orgID, From: old.Access, To: access}
 	case err != nil && !errors.Is(err, store.ErrNotFound):
 		return AdminResult{}, fmt.Errorf("create admin: %w", err)
 	}
 	existed := err == nil
+	if existed {
+		res.PreviousAccess = old.Access
+	}
 	// On an update the store keeps the original created_at; the time given
 	// here also stamps the membership change it publishes.
 	m := store.Membership{OrgID: orgID, AccountID: acct.ID, Access: access, CreatedAt: store.Micro(s.now())}
@@ -185,6 +246,9 @@ func (s *Service) CreateAdmin(ctx context.Context, orgID, email, password string
 	if existed {
 		ev.Action = ActionAdminAccessChanged
 		ev.Details["previous_access"] = string(old.Access)
+	}
+	if p.Via != "" {
+		ev.Details["via"] = p.Via
 	}
 	s.record(ctx, ev)
 	return res, nil

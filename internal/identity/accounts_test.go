@@ -277,3 +277,29 @@ func TestLoginRehashesOldParameters(t *testing.T) {
 		t.Errorf("hash not upgraded to current parameters: %s", a.PasswordHash)
 	}
 }
+
+// AddAdmin, the command line's, changes nothing it was not asked to.
+func TestAddAdminStrict(t *testing.T) {
+	t.Parallel()
+	svc, _, _ := newService(t)
+	ctx := context.Background()
+	org, _ := svc.CreateOrganization(ctx, "One")
+	p := identity.AdminParams{OrgID: org.ID, Email: "bob@example.com", Password: "bob's long password", Access: store.AccessReadOnly}
+	if _, err := svc.AddAdmin(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	p.Access = store.AccessFull
+	if _, err := svc.AddAdmin(ctx, p); !errors.Is(err, identity.ErrPasswordNotUsed) {
+		t.Fatalf("password for an existing account: %v", err)
+	}
+	p.Password = ""
+	var ace *identity.AccessChangeError
+	if _, err := svc.AddAdmin(ctx, p); !errors.As(err, &ace) || !errors.Is(err, identity.ErrAccessChange) || ace.From != store.AccessReadOnly {
+		t.Fatalf("access change without ChangeAccess: %v", err)
+	}
+	p.ChangeAccess = true
+	res, err := svc.AddAdmin(ctx, p)
+	if err != nil || !res.Changed || res.PreviousAccess != store.AccessReadOnly || res.Access != store.AccessFull {
+		t.Fatalf("with ChangeAccess: %+v %v", res, err)
+	}
+}

@@ -12,7 +12,7 @@ import (
 // assignment is one entry of a variables_to_update list.
 type assignment struct {
 	target expr.Ref
-	value  any // raw: a template string, a JSON bool or number, or nil
+	value  engine.Value // raw: a template string, a JSON bool or number, or nil
 }
 
 func assignments(props map[string]any) ([]assignment, error) {
@@ -28,14 +28,14 @@ func assignments(props map[string]any) ([]assignment, error) {
 		if !ok {
 			return nil, fmt.Errorf("variables_to_update[%d]: %q is not a variable reference", i, s)
 		}
-		out = append(out, assignment{target: ref, value: m["variable_value_new"]})
+		out = append(out, assignment{target: ref, value: engine.CompileValue(m["variable_value_new"])})
 	}
 	return out, nil
 }
 
 func assign(x *engine.X, list []assignment) error {
 	for _, a := range list {
-		if err := x.Assign(a.target, a.value); err != nil {
+		if err := x.AssignValue(a.target, a.value); err != nil {
 			return err
 		}
 	}

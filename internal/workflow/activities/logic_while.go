@@ -14,10 +14,11 @@ var while = engine.Type{Name: "logic.while", Container: true, Compile: func(a *e
 	if len(a.Blocks) != 1 {
 		return nil, errors.New("a While Loop has exactly one condition block")
 	}
+	cond := compileCondition(a.Blocks[0].Props["condition"])
 	return engine.ActivityFunc(func(ctx context.Context, x *engine.X) (engine.Output, error) {
 		body := x.Node().Blocks[0]
 		for i := 1; ; i++ {
-			ok, err := x.Eval(body.Def.Props["condition"])
+			ok, err := cond.eval(x)
 			if err != nil {
 				return nil, engine.Failf("loop condition: %v", err)
 			}

@@ -283,17 +283,45 @@ func (in *instance) variable(r expr.Ref) *export.Variable {
 	return in.prog.wf.Variable(name)
 }
 
+// Value is a raw property prepared once, when an activity is compiled:
+// a string's template is parsed then rather than on every execution.
+type Value struct {
+	raw  any
+	tmpl expr.Template
+	str  bool
+}
+
+// CompileValue prepares a raw property for [X.PropValue] and
+// [X.AssignValue].
+func CompileValue(raw any) Value {
+	if s, ok := raw.(string); ok {
+		return Value{raw: raw, tmpl: expr.Parse(s), str: true}
+	}
+	return Value{raw: raw}
+}
+
+// PropValue is [X.Prop] of a prepared property.
+func (x *X) PropValue(v Value) any {
+	if v.str {
+		return v.tmpl.Value(x.in)
+	}
+	return v.raw
+}
+
 // Assign sets the variable a reference names to a value (a raw property:
 // templates are evaluated, integer targets evaluate arithmetic) coerced
 // to the variable's type (FORMAT.md §3.1).
-func (x *X) Assign(target expr.Ref, raw any) error {
+func (x *X) Assign(target expr.Ref, raw any) error { return x.AssignValue(target, CompileValue(raw)) }
+
+// AssignValue is [X.Assign] of a prepared property.
+func (x *X) AssignValue(target expr.Ref, raw Value) error {
 	in := x.in
 	if !target.WellFormed() {
 		return Failf("%s is not a variable reference", target.Raw)
 	}
 	switch target.Root {
 	case "global":
-		v := x.Prop(raw)
+		v := x.PropValue(raw)
 		if err := x.checkSize(target.Raw, v); err != nil {
 			return err
 		}
@@ -313,7 +341,7 @@ func (x *X) Assign(target expr.Ref, raw any) error {
 	var val any
 	switch {
 	case def == nil && target.Scope == export.ScopeOutput && (name == "workflow_results" || name == "workflow_results_code"):
-		val = x.Prop(raw)
+		val = x.PropValue(raw)
 		if _, ok := val.(bool); !ok {
 			val = expr.Text(val)
 		}
@@ -339,9 +367,9 @@ func (x *X) Assign(target expr.Ref, raw any) error {
 }
 
 // typed evaluates raw for a variable of def's type.
-func (x *X) typed(def *export.Variable, raw any) (any, error) {
-	if s, ok := raw.(string); ok && isInteger(def) {
-		t := expr.Parse(s)
+func (x *X) typed(def *export.Variable, raw Value) (any, error) {
+	if raw.str && isInteger(def) {
+		t := raw.tmpl
 		if _, single := t.Single(); single {
 			v, err := coerce(def, t.Value(x.in))
 			if err != nil {
@@ -359,7 +387,7 @@ func (x *X) typed(def *export.Variable, raw any) (any, error) {
 		}
 		return n, nil
 	}
-	v, err := coerce(def, x.Prop(raw))
+	v, err := coerce(def, x.PropValue(raw))
 	if err != nil {
 		return nil, Failf("%q: %v", def.Name, err)
 	}

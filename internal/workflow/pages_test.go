@@ -462,3 +462,35 @@ func TestPageRunPromptAndCancel(t *testing.T) {
 		t.Errorf("second cancel: %d\n%s", resp.StatusCode, body)
 	}
 }
+
+// A workflow that cannot run says why, with the JSON paths, and offers no
+// Run form; the triggers it carried are listed.
+func TestPageNotRunnable(t *testing.T) {
+	t.Parallel()
+	e := startPageServer(t)
+	ann := e.login("ann@example.com")
+	ann.page("/automation")
+	src := exportJSON("Broken", nil,
+		activity("odd", "acme.teleport", `{}`),
+		activity("call", "workflow.atomic_workflow", `{"workflow_id": "definition_workflow_elsewhere", "workflow_name": "Elsewhere"}`))
+	src = strings.TrimSuffix(strings.TrimSpace(src), "}") + `, "schedules": {"schedule_1": {"name": "Nightly"}}}`
+	resp, res := ann.upload(csrfOf(t, ann.page("/automation/workflows")), map[string]string{"broken.json": src})
+	m := regexp.MustCompile(`href="/automation/workflows/(wf_[0-9a-f]+)"`).FindStringSubmatch(res)
+	if resp.StatusCode != http.StatusOK || m == nil || !strings.Contains(res, "not runnable") {
+		t.Fatalf("import: %d\n%s", resp.StatusCode, res)
+	}
+	wfPath := "/automation/workflows/" + m[1]
+	page := ann.page(wfPath)
+	for _, want := range []string{"What keeps it from running", "<code>workflow.actions[0]</code>: <code>acme.teleport</code> is not supported",
+		"Elsewhere <code>definition_workflow_elsewhere</code>", "Nightly (schedule_1)", "grantflow does not fire them"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("workflow page lacks %q", want)
+		}
+	}
+	if strings.Contains(page, "run-form") {
+		t.Error("a workflow that cannot run has a Run form")
+	}
+	if resp, body := ann.post(wfPath+"/runs", url.Values{"csrf_token": {csrfOf(t, page)}}); resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, `<p class="error">Broken is not runnable: `) {
+		t.Errorf("running it anyway: %d\n%s", resp.StatusCode, body)
+	}
+}

@@ -52,6 +52,7 @@ var commands = map[string]command{
 	"keys":     {"keys rotate: new Automation data key, re-seal every token", runKeys},
 	"workflow": {"workflow import|list|export|run|secret: Cisco Workflows exports in a tenant", runWorkflow},
 	"run":      {"run show|list|answer|cancel: workflow runs", runRun},
+	"schedule": {"schedule create|list|show|enable|disable|delete: scheduled runs on the Org-scoped token", runSchedule},
 }
 
 func main() {

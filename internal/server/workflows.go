@@ -22,6 +22,7 @@ func (s *Server) mountWorkflows(mux *http.ServeMux, auto *automation.Service) er
 	h.Routes(mux)
 	s.Workflows = wf
 	s.periodic = append(s.periodic, wf.Periodic()...)
+	s.periodic = append(s.periodic, wf.SchedulePeriodic()...)
 	s.tasks = append(s.tasks, wf.Task())
 	return nil
 }

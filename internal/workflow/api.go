@@ -44,6 +44,7 @@ func (h *Handler) Routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/automation/runs/{id}", h.apiRun)
 	mux.HandleFunc("POST /api/automation/runs/{id}/answer", h.apiAnswer)
 	mux.HandleFunc("POST /api/automation/runs/{id}/cancel", h.apiCancel)
+	h.scheduleRoutes(mux)
 	h.pageRoutes(mux)
 }
 

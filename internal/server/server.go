@@ -56,11 +56,16 @@ type Server struct {
 	background []func(ctx context.Context)
 	periodic   []jobs.Periodic
 	tasks      []jobs.Task
+
+	workflowHeartbeat time.Duration
 }
 
 // Options are the parts of a Server tests replace.
 type Options struct {
 	Now func() time.Time
+	// WorkflowHeartbeat overrides how often a process proves it still
+	// works its runs (tests of dead replicas make it short).
+	WorkflowHeartbeat time.Duration
 }
 
 // New builds a Server over st. It does not start anything.
@@ -73,7 +78,7 @@ func New(ctx context.Context, cfg config.Config, st *sqlstore.Store, lg *slog.Lo
 	if err != nil {
 		return nil, fmt.Errorf("server: change feed: %w", err)
 	}
-	s := &Server{cfg: cfg, store: st, lg: lg, now: now, feed: feed, metrics: prometheus.NewRegistry()}
+	s := &Server{cfg: cfg, store: st, lg: lg, now: now, feed: feed, metrics: prometheus.NewRegistry(), workflowHeartbeat: opts.WorkflowHeartbeat}
 	s.metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	s.Audit = audit.New(st.Audit(), now, lg)
 

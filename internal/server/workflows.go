@@ -11,7 +11,7 @@ import (
 // roles, targets and token keeper), mounts its pages and API, and works
 // runs on River.
 func (s *Server) mountWorkflows(mux *http.ServeMux, auto *automation.Service) error {
-	wf, err := workflow.New(workflow.Config{Now: s.now}, s.store, auto, s.Audit, s.lg)
+	wf, err := workflow.New(workflow.Config{Now: s.now, Heartbeat: s.workflowHeartbeat}, s.store, auto, s.Audit, s.lg)
 	if err != nil {
 		return err
 	}

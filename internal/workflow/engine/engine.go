@@ -285,8 +285,11 @@ func (in *instance) exec(ctx context.Context, n *Node) error {
 			}
 		}
 	}
-	rec := &Record{Key: key, ActivityID: d.ID, Type: d.Type, Title: d.Label(),
-		Status: StatusRunning, StartedAt: in.rs.e.cfg.Now(), Effect: effect}
+	// The execution and its record are one allocation.
+	ex := &execution{rec: Record{Key: key, ActivityID: d.ID, Type: d.Type, Title: d.Label(),
+		Status: StatusRunning, StartedAt: in.rs.e.cfg.Now(), Effect: effect}}
+	rec := &ex.rec
+	ex.x = X{in: in, node: n, rec: rec}
 	if old, ok := in.rs.r.Journal[key]; ok {
 		rec.Seq = old.Seq // a replay re-records in the same place
 	} else {
@@ -296,17 +299,22 @@ func (in *instance) exec(ctx context.Context, n *Node) error {
 	if rcd != nil {
 		rcd.Started(rec)
 	}
+	// action_timeout bounds what an activity waits for; a pure activity
+	// (no effect) never waits, so it gets a context with a deadline only
+	// when it sets its own action_timeout.
 	actx := ctx
-	timeout := d.Timeout
-	if timeout == 0 && (n.typ == nil || !n.typ.Container) {
-		timeout = in.rs.e.cfg.Limits.ActionTimeout
+	var timeout time.Duration
+	if n.typ != nil && !n.typ.Container {
+		timeout = d.Timeout
+		if timeout == 0 && effect {
+			timeout = in.rs.e.cfg.Limits.ActionTimeout
+		}
 	}
 	var cancel context.CancelFunc
-	if timeout > 0 && (n.typ == nil || !n.typ.Container) {
+	if timeout > 0 {
 		actx, cancel = context.WithTimeout(ctx, timeout)
 	}
-	x := &X{in: in, node: n, rec: rec}
-	out, err := n.impl.Run(actx, x)
+	out, err := n.impl.Run(actx, &ex.x)
 	if cancel != nil {
 		if err != nil && actx.Err() == context.DeadlineExceeded && ctx.Err() == nil {
 			err = &Failure{Message: fmt.Sprintf("%s timed out after %s (action_timeout)", d.Label(), timeout), Code: "timeout"}
@@ -315,33 +323,16 @@ func (in *instance) exec(ctx context.Context, n *Node) error {
 	}
 	rec.EndedAt = in.rs.e.cfg.Now()
 	if out == nil {
-		out = Output{}
+		out = make(Output, 4)
 	}
-	out["start_time"] = rec.StartedAt.UTC().Format(time.RFC3339Nano)
-	out["end_time"] = rec.EndedAt.UTC().Format(time.RFC3339Nano)
+	out["start_time"] = formatTime(rec.StartedAt)
+	out["end_time"] = formatTime(rec.EndedAt)
 	var f *Failure
-	var w *WaitError
-	var c *Completed
-	switch {
-	case err == nil, errors.Is(err, ErrBreak), errors.Is(err, ErrContinue), errors.As(err, &c):
+	if err == nil {
 		out["succeeded"] = true
 		rec.Status = StatusSucceeded
-	case errors.As(err, &w):
-		rec.Status = StatusWaiting
-		if w.Prompt.Key == "" { // the prompt itself, not a container it waits in
-			w.Prompt.Key, w.Prompt.ActivityID = key, d.ID
-		}
-	case ctx.Err() != nil:
-		rec.Status, rec.Error = StatusCancelled, context.Cause(ctx).Error()
-	case errors.As(err, &f):
-		out["succeeded"] = false
-		out["error"] = map[string]any{"message": f.Message, "code": f.Code}
-		rec.Status, rec.Error = StatusFailed, f.Message
-	default:
-		// A failure inside a container already carries its activity.
-		out["succeeded"] = false
-		out["error"] = map[string]any{"message": err.Error(), "code": ""}
-		rec.Status, rec.Error = StatusFailed, err.Error()
+	} else {
+		f = in.ended(ctx, rec, out, err)
 	}
 	rec.Output = out
 	in.setOutput(d.ID, out)
@@ -363,6 +354,51 @@ func (in *instance) exec(ctx context.Context, n *Node) error {
 		}
 	}
 	return err
+}
+
+// execution is one run of one activity: what its implementation sees
+// and its record.
+type execution struct {
+	x   X
+	rec Record
+}
+
+// ended records how an activity that returned err ended; the failure,
+// if it is an activity's own, is returned.
+func (in *instance) ended(ctx context.Context, rec *Record, out Output, err error) *Failure {
+	var f *Failure
+	var w *WaitError
+	var c *Completed
+	switch {
+	case errors.Is(err, ErrBreak), errors.Is(err, ErrContinue), errors.As(err, &c):
+		out["succeeded"] = true
+		rec.Status = StatusSucceeded
+	case errors.As(err, &w):
+		rec.Status = StatusWaiting
+		if w.Prompt.Key == "" { // the prompt itself, not a container it waits in
+			w.Prompt.Key, w.Prompt.ActivityID = rec.Key, rec.ActivityID
+		}
+	case ctx.Err() != nil:
+		rec.Status, rec.Error = StatusCancelled, context.Cause(ctx).Error()
+	case errors.As(err, &f):
+		out["succeeded"] = false
+		out["error"] = map[string]any{"message": f.Message, "code": f.Code}
+		rec.Status, rec.Error = StatusFailed, f.Message
+		return f
+	default:
+		// A failure inside a container already carries its activity.
+		out["succeeded"] = false
+		out["error"] = map[string]any{"message": err.Error(), "code": ""}
+		rec.Status, rec.Error = StatusFailed, err.Error()
+	}
+	return nil
+}
+
+// formatTime is t in UTC as RFC 3339 with nanoseconds (the fraction's
+// trailing zeros dropped), what output.start_time and .end_time hold.
+func formatTime(t time.Time) string {
+	var buf [len(time.RFC3339Nano)]byte
+	return string(t.UTC().AppendFormat(buf[:0], time.RFC3339Nano))
 }
 
 // X is the execution of one activity: what its implementation may use.

@@ -34,12 +34,14 @@ type Type struct {
 	// Effect: the activity acts outside the run (an API call, a script)
 	// or waits for a person. Its result is recorded before the run goes
 	// on, and a resumed run uses the record instead of running it again.
+	// An effect gets the default action_timeout (Limits.ActionTimeout)
+	// unless it sets its own; other activities only their own.
 	Effect bool
 	// Repeatable reports whether an effect interrupted by a crash (started,
 	// never recorded as ended) may simply run again (a GET). Nil: it may
 	// not, and the resumed run fails saying so.
 	Repeatable func(a *export.Activity) bool
-	// Container: runs child activities; no default action_timeout.
+	// Container: runs child activities; no action_timeout.
 	Container bool
 }
 
@@ -165,7 +167,7 @@ type Limits struct {
 	RunIterations  int64         // per run, all loops; 50,000
 	RunTime        time.Duration // 30 minutes
 	VariableSize   int           // bytes; 1 MB
-	ActionTimeout  time.Duration // default action_timeout; 180 s
+	ActionTimeout  time.Duration // default action_timeout of effects; 180 s
 }
 
 // DefaultLimits are Cisco Workflows' documented limits.

@@ -204,4 +204,3 @@ const sleepWF = `{"workflow": {"unique_name": "definition_workflow_sleeper", "na
 
 const postWF = `{"workflow": {"unique_name": "definition_workflow_poster", "name": "Poster", "actions": [
   {"unique_name": "definition_activity_post", "type": "web-service.http_request", "properties": {"method": "POST", "relative_url": "URL/charge", "body": "{}", "action_timeout": 60}}]}}`
-

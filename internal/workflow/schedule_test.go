@@ -1,10 +1,13 @@
 package workflow_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"net"
+	"net/http"
 	"net/http/httptest"
 	"sort"
 	"sync"
@@ -56,6 +59,7 @@ type schedEnv struct {
 	q      *queue
 	tenant string
 	orgID  string
+	pe     *pageEnv
 	ann    workflow.Actor // tenant_admin
 	vic    workflow.Actor // viewer
 	wfID   string
@@ -104,6 +108,7 @@ func startSchedEnv(t *testing.T, st *sqlstore.Store, start time.Time) *schedEnv 
 		}
 	}
 	pe := &pageEnv{t: t, srv: srv, url: ts.URL, orgID: org.ID}
+	e.pe = pe
 	pe.login("ann@example.com").page("/automation") // the tenant and both tokens, silently
 	pe.login("vic@example.com").page("/automation")
 	tenants, err := srv.Automation.List(ctx, org.ID)
@@ -404,5 +409,55 @@ func TestScheduleMisfireAndTimes(t *testing.T) {
 	if _, err := e.srv.Workflows.CreateSchedule(ctx, workflow.ScheduleParams{WorkflowID: e.wfID, Actor: e.ann, Spec: sp,
 		Inputs: map[string]any{"nobody": "x"}}); !errors.Is(err, workflow.ErrInvalid) {
 		t.Fatalf("an unknown input: %v", err)
+	}
+}
+
+// apiCall sends a JSON request as p, with the CSRF token of a page.
+func apiCall(t *testing.T, p *person, method, path, body string) (int, string) {
+	t.Helper()
+	csrf := csrfOf(t, p.page("/automation/workflows"))
+	req, _ := http.NewRequest(method, p.e.url+path, bytes.NewReader([]byte(body)))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-CSRF-Token", csrf)
+	resp, err := p.c.Do(req)
+	r, b := read(t, resp, err)
+	return r.StatusCode, b
+}
+
+// TestScheduleAPIRoles: the JSON API answers 403 to a viewer for every
+// change and lets a tenant_admin make them.
+func TestScheduleAPIRoles(t *testing.T) {
+	t.Parallel()
+	e := startSchedEnv(t, storetest.New(t), time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC))
+	ann, vic := e.pe.login("ann@example.com"), e.pe.login("vic@example.com")
+	body := `{"calendar": "daily", "at": "02:30", "timezone": "Europe/Berlin", "times": 4}`
+	if code, b := apiCall(t, vic, "POST", "/api/automation/workflows/"+e.wfID+"/schedules", body); code != http.StatusForbidden {
+		t.Fatalf("viewer creates: %d %s", code, b)
+	}
+	code, b := apiCall(t, ann, "POST", "/api/automation/workflows/"+e.wfID+"/schedules", body)
+	var v workflow.ScheduleView
+	if code != http.StatusCreated || json.Unmarshal([]byte(b), &v) != nil || len(v.NextRuns) != 4 || v.NextRuns[0] != "2025-01-01T02:30:00+01:00" {
+		t.Fatalf("admin creates: %d %s", code, b)
+	}
+	if code, b := apiCall(t, ann, "POST", "/api/automation/workflows/"+e.wfID+"/schedules", `{"every": "1h", "cron": "* * * * *"}`); code != http.StatusBadRequest {
+		t.Fatalf("two kinds at once: %d %s", code, b)
+	}
+	for _, c := range []struct{ method, path string }{
+		{"POST", "/api/automation/schedules/" + v.ID + "/disable"},
+		{"POST", "/api/automation/schedules/" + v.ID + "/enable"},
+		{"DELETE", "/api/automation/schedules/" + v.ID},
+	} {
+		if code, b := apiCall(t, vic, c.method, c.path, ""); code != http.StatusForbidden {
+			t.Errorf("viewer %s %s: %d %s", c.method, c.path, code, b)
+		}
+	}
+	if code, b := apiCall(t, vic, "GET", "/api/automation/tenants/"+e.tenant+"/schedules", ""); code != http.StatusOK || !bytes.Contains([]byte(b), []byte(v.ID)) {
+		t.Fatalf("viewer lists: %d %s", code, b)
+	}
+	if code, b := apiCall(t, ann, "POST", "/api/automation/schedules/"+v.ID+"/disable", ""); code != http.StatusOK || !bytes.Contains([]byte(b), []byte(`"enabled": false`)) && !bytes.Contains([]byte(b), []byte(`"enabled":false`)) {
+		t.Fatalf("admin disables: %d %s", code, b)
+	}
+	if code, b := apiCall(t, ann, "DELETE", "/api/automation/schedules/"+v.ID, ""); code != http.StatusNoContent {
+		t.Fatalf("admin deletes: %d %s", code, b)
 	}
 }

@@ -1,9 +1,9 @@
 package automation
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
-	"io"
 	"net/http"
 
 	"github.com/grantflow/grantflow/internal/automation/keeper"
@@ -68,7 +68,13 @@ func (h *Handler) apiFail(w http.ResponseWriter, r *http.Request, err error) {
 
 // decode reads a small strict JSON body.
 func decode(w http.ResponseWriter, r *http.Request, v any) bool {
-	dec := json.NewDecoder(io.LimitReader(r.Body, 64<<10))
+	body, err := web.ReadJSONBody(w, r, 64<<10)
+	var be *web.BodyError
+	if errors.As(err, &be) {
+		web.JSONError(w, be.Status, be.Msg)
+		return false
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		web.JSONError(w, http.StatusBadRequest, "the body must be a JSON object with the documented fields")

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"html/template"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -375,9 +374,13 @@ func (c *call) readBody() error {
 	if c.r.Method != http.MethodPost && c.r.Method != http.MethodPut {
 		return nil
 	}
-	raw, err := io.ReadAll(http.MaxBytesReader(c.w, c.r.Body, maxBody))
-	if err != nil {
+	raw, err := web.ReadJSONBody(c.w, c.r, maxBody)
+	var be *web.BodyError
+	if errors.As(err, &be) && be.Status == http.StatusRequestEntityTooLarge {
 		return errorf(http.StatusRequestEntityTooLarge, "Request body too large")
+	}
+	if err != nil {
+		return errorf(http.StatusBadRequest, "The request body must be valid UTF-8 JSON")
 	}
 	raw = bytes.TrimSpace(raw)
 	c.body = map[string]json.RawMessage{}

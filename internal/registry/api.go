@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -232,7 +233,13 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, v any) bool {
 		web.JSONError(w, http.StatusUnsupportedMediaType, "send the body as application/json")
 		return false
 	}
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBodyBytes))
+	body, err := web.ReadJSONBody(w, r, maxBodyBytes)
+	var be *web.BodyError
+	if errors.As(err, &be) {
+		web.JSONError(w, be.Status, be.Msg)
+		return false
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		web.JSONError(w, http.StatusBadRequest, describeJSONError(err))
@@ -249,14 +256,11 @@ func describeJSONError(err error) string {
 	var (
 		syntax  *json.SyntaxError
 		typ     *json.UnmarshalTypeError
-		tooBig  *http.MaxBytesError
 		message = err.Error()
 	)
 	switch {
 	case errors.Is(err, io.EOF):
 		return "the body is empty; send a JSON object"
-	case errors.As(err, &tooBig):
-		return fmt.Sprintf("the body is larger than %d bytes", tooBig.Limit)
 	case errors.As(err, &syntax), errors.Is(err, io.ErrUnexpectedEOF):
 		return "the body is not valid JSON"
 	case errors.As(err, &typ):

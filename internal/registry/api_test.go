@@ -133,6 +133,11 @@ func TestAPIErrors(t *testing.T) {
 		{"validation", request{method: "POST", path: "/api/integrations", as: e.alice.ID, csrf: true, contentType: jsonType,
 			body: `{"name":"","redirect_uris":["http://evil.example/cb"],"scopes":"admin"}`}, 400, "name: enter a name; redirect URI"},
 		{"unknown id", request{method: "GET", path: "/api/integrations/gfc_nope", as: e.alice.ID}, 404, "no such integration"},
+		// Go's decoder would store U+FFFD for the bad byte.
+		{"invalid UTF-8", request{method: "POST", path: "/api/integrations", as: e.alice.ID, csrf: true, contentType: jsonType,
+			body: `{"name":"x` + "\xff" + `","redirect_uris":["https://a.example/cb"],"scopes":["sm:config:read"]}`}, 400, "UTF-8"},
+		{"too large", request{method: "POST", path: "/api/integrations", as: e.alice.ID, csrf: true, contentType: jsonType,
+			body: `{"name":"` + strings.Repeat("x", maxBodyBytes) + `"}`}, 413, "larger than"},
 	}
 	for _, tt := range tests {
 		r := e.do(t, tt.rq)

@@ -97,7 +97,8 @@ func (h *Handler) parseAuthRequest(ctx context.Context, v url.Values) (authReque
 		return req, err
 	}
 	if !scope.Subset(req.Scopes, cl.Scopes) {
-		return req, fmt.Errorf("scopes %q not registered for client %s: %w", req.Scopes, cl.ID, oauth.ErrInvalidScope)
+		return req, fmt.Errorf("scopes %q not registered for client %s: %w", req.Scopes, cl.ID,
+			oauth.InvalidScope("Not registered for this integration", scope.Missing(req.Scopes, cl.Scopes)))
 	}
 	req.Nonce = v.Get("nonce")
 	req.CodeChallenge, req.CodeChallengeMethod = v.Get("code_challenge"), v.Get("code_challenge_method")
@@ -129,13 +130,13 @@ func (h *Handler) parseAuthRequest(ctx context.Context, v url.Values) (authReque
 func parseScope(s string) ([]string, error) {
 	list, err := scope.Parse(s)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", oauth.ErrInvalidScope, err)
+		return nil, fmt.Errorf("%w: %w", oauth.InvalidScope("The scope parameter is malformed", nil), err)
 	}
 	if len(list) == 0 {
-		return nil, fmt.Errorf("no scope requested: %w", oauth.ErrInvalidScope)
+		return nil, fmt.Errorf("no scope requested: %w", oauth.InvalidScope("No scope was requested", nil))
 	}
 	if unknown := scope.Unknown(list); len(unknown) > 0 {
-		return nil, fmt.Errorf("unknown scopes %q: %w", unknown, oauth.ErrInvalidScope)
+		return nil, fmt.Errorf("unknown scopes %q: %w", unknown, oauth.InvalidScope("Unknown", unknown))
 	}
 	return list, nil
 }

@@ -200,6 +200,7 @@ func TestAuthorizeErrorRedirects(t *testing.T) {
 		{"challenge too short", url.Values{"code_challenge": {"abc"}, "code_challenge_method": {"S256"}}, "invalid_request"},
 		{"challenge bad characters", url.Values{"code_challenge": {strings.Repeat("a", 42) + "+"}, "code_challenge_method": {"S256"}}, "invalid_request"},
 	}
+	scopeNamed := map[string]string{"unknown scope": "dashboard:everything", "scope not registered": "dashboard:general:config:read"}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			v := url.Values{"response_type": {"code"}, "client_id": {e.client.ID}, "redirect_uri": {redirectURI}, "scope": {"wireless:telemetry:read"}, "state": {"st-7"}}
@@ -214,6 +215,10 @@ func TestAuthorizeErrorRedirects(t *testing.T) {
 			q := loc.Query()
 			if loc.Scheme+"://"+loc.Host+loc.Path != redirectURI || q.Get("error") != c.want || q.Get("state") != "st-7" || q.Get("iss") != e.srv.URL || q.Get("error_description") == "" {
 				t.Fatalf("redirect %s, want error %s with state and iss", loc, c.want)
+			}
+			// invalid_scope names the offending scopes.
+			if named := scopeNamed[c.name]; named != "" && !strings.Contains(q.Get("error_description"), named) {
+				t.Errorf("error_description %q does not name %s", q.Get("error_description"), named)
 			}
 		})
 	}

@@ -202,7 +202,8 @@ func TestScopeAtExchange(t *testing.T) {
 		return e.call("/oauth/token", e.client.ID, e.secret, url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {redirectURI}, "scope": {scope}})
 	}
 	// Registered for the client but not granted: escalation.
-	if resp, m := exchange("dashboard:general:config:read dashboard:general:config:write"); resp.StatusCode != http.StatusBadRequest || m["error"] != "invalid_scope" {
+	if resp, m := exchange("dashboard:general:config:read dashboard:general:config:write"); resp.StatusCode != http.StatusBadRequest || m["error"] != "invalid_scope" ||
+		!strings.HasSuffix(m["error_description"].(string), ": dashboard:general:config:write.") {
 		t.Fatalf("escalation at exchange: %d %v", resp.StatusCode, m)
 	}
 	// The refused attempt did not use the code up; a narrower scope
@@ -224,7 +225,8 @@ func TestRefreshScope(t *testing.T) {
 	refresh := func(rt, scope string) (*reply, map[string]any) {
 		return e.call("/oauth/token", e.client.ID, e.secret, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}, "scope": {scope}})
 	}
-	if resp, m := refresh(tok.RefreshToken, "dashboard:general:config:read dashboard:general:config:write"); resp.StatusCode != http.StatusBadRequest || m["error"] != "invalid_scope" {
+	if resp, m := refresh(tok.RefreshToken, "dashboard:general:config:read dashboard:general:config:write"); resp.StatusCode != http.StatusBadRequest || m["error"] != "invalid_scope" ||
+		!strings.HasSuffix(m["error_description"].(string), ": dashboard:general:config:write.") {
 		t.Fatalf("escalation at refresh: %d %v", resp.StatusCode, m)
 	}
 	// The refused escalation did not rotate the token: narrowing works.

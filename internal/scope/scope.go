@@ -112,6 +112,17 @@ func Subset(sub, set []string) bool {
 	return true
 }
 
+// Missing returns the scopes of sub that are not in set, in sub's order.
+func Missing(sub, set []string) []string {
+	var out []string
+	for _, s := range sub {
+		if !slices.Contains(set, s) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
 // Format joins scopes with single spaces, the wire form.
 func Format(list []string) string { return strings.Join(list, " ") }
 

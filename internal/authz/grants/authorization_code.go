@@ -47,7 +47,8 @@ func (g *AuthorizationCode) Exchange(ctx context.Context, req Request) (Issued, 
 				// Meraki's documentation sends scope with the exchange; a
 				// narrower one narrows the whole grant (least privilege).
 				if !scope.Subset(req.Scopes, c.Scopes) {
-					return store.Grant{}, store.TokenPair{}, fmt.Errorf("exchange asks for %q beyond the code's %q: %w", req.Scopes, c.Scopes, oauth.ErrInvalidScope)
+					return store.Grant{}, store.TokenPair{}, fmt.Errorf("exchange asks for %q beyond the code's %q: %w", req.Scopes, c.Scopes,
+						oauth.InvalidScope("Not granted by this authorization code", scope.Missing(req.Scopes, c.Scopes)))
 				}
 				scopes = req.Scopes
 			}

@@ -92,7 +92,8 @@ func (g *RefreshToken) Exchange(ctx context.Context, req Request) (Issued, error
 		if req.Scopes != nil {
 			if !scope.Subset(req.Scopes, s.Grant.Scopes) {
 				outcome = ""
-				return store.Rotation{}, fmt.Errorf("refresh asks for %q beyond the grant's %q: %w", req.Scopes, s.Grant.Scopes, oauth.ErrInvalidScope)
+				return store.Rotation{}, fmt.Errorf("refresh asks for %q beyond the grant's %q: %w", req.Scopes, s.Grant.Scopes,
+					oauth.InvalidScope("Not in the grant", scope.Missing(req.Scopes, s.Grant.Scopes)))
 			}
 			accessScopes = req.Scopes
 		}

@@ -12,6 +12,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strings"
 )
 
 // Error is an OAuth 2.0 error response (RFC 6749 §4.1.2.1, §5.2): the code
@@ -53,6 +54,20 @@ var (
 // description, for mistakes a client developer must be able to fix.
 func InvalidRequest(description string) *Error {
 	return &Error{ErrInvalidRequest.Code, description, http.StatusBadRequest}
+}
+
+// InvalidScope returns an invalid_scope error whose description adds which
+// scopes were wrong to Meraki's wording, e.g. InvalidScope("Unknown", list).
+// Scope names are safe in error_description (RFC 6749 §3.3 and §5.2 allow
+// the same characters); a malformed scope is never echoed.
+func InvalidScope(what string, scopes []string) *Error {
+	d := ErrInvalidScope.Description
+	if len(scopes) > 0 {
+		d += " " + what + ": " + strings.Join(scopes, " ") + "."
+	} else if what != "" {
+		d += " " + what + "."
+	}
+	return &Error{ErrInvalidScope.Code, d, http.StatusBadRequest}
 }
 
 // As returns the Error in err's chain, or server_error when there is none.

@@ -8,30 +8,49 @@ import (
 	"strings"
 	"time"
 
+	"github.com/grantflow/grantflow/internal/config"
 	"github.com/grantflow/grantflow/internal/loadtest"
 )
 
 // runLoadtest measures the OAuth endpoints and the Dashboard API over real
 // HTTP on loopback, with the load generator in the same process (so on a
-// 2-core machine the numbers include its cost). It creates its own
-// organization and integrations in the given store: point it at a scratch
-// --data-dir or database.
+// 2-core machine the numbers include its cost), and with --workflow-runs
+// that many concurrent workflow runs. It creates its own organization and
+// integrations in the given store: a temporary --data-dir unless told
+// otherwise, or point it at a scratch database.
 func runLoadtest(ctx context.Context, c *cli, args []string) error {
-	var families, concurrency int
-	var duration time.Duration
-	var ops, cpuProfile string
-	st, lg, err := c.storeCommand(ctx, "loadtest", args, func(fs *flag.FlagSet) {
+	var families, concurrency, workflowRuns int
+	var duration, workflowTimeout time.Duration
+	var ops, cpuProfile, workflowFile string
+	tmp, err := os.MkdirTemp("", "grantflow-loadtest-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	cfg := config.Default()
+	cfg.DataDir = tmp
+	st, lg, err := c.storeCommandWith(ctx, &cfg, "loadtest", args, func(fs *flag.FlagSet) {
 		fs.IntVar(&families, "families", 2000, "token families (grants) to refresh")
 		fs.IntVar(&concurrency, "concurrency", 50, "concurrent clients")
 		fs.DurationVar(&duration, "duration", 10*time.Second, "how long each workload runs")
-		fs.StringVar(&ops, "ops", "refresh,introspect,api", "workloads, comma-separated: refresh, introspect, api")
+		fs.StringVar(&ops, "ops", "", "workloads, comma-separated: refresh, introspect, api (default all three, none with --workflow-runs)")
 		fs.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the workloads (server and load generator) to this file, for go tool pprof")
+		fs.IntVar(&workflowRuns, "workflow-runs", 0, "start this many on-demand workflow runs at once and measure them (Dashboard API rate limits off)")
+		fs.StringVar(&workflowFile, "workflow-file", loadtest.DefaultWorkflowFile(), "the workflow export --workflow-runs runs")
+		fs.DurationVar(&workflowTimeout, "workflow-timeout", 2*time.Minute, "how long to wait for the workflow runs to end")
 	})
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	if concurrency < 1 || families < concurrency || duration <= 0 {
+	opList := strings.Split(ops, ",")
+	switch {
+	case ops == "" && workflowRuns > 0:
+		opList = nil
+	case ops == "":
+		opList = []string{"refresh", "introspect", "api"}
+	}
+	if workflowRuns < 0 || (len(opList) > 0 && (concurrency < 1 || families < concurrency || duration <= 0)) {
 		return usagef("need --concurrency >= 1, --families >= --concurrency and a positive --duration")
 	}
 	if cpuProfile != "" {
@@ -45,7 +64,7 @@ func runLoadtest(ctx context.Context, c *cli, args []string) error {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	_, err = loadtest.Run(ctx, loadtest.Params{Store: st, Logger: lg, Families: families, Concurrency: concurrency,
-		Duration: duration, Ops: strings.Split(ops, ",")}, c.stdout)
+	_, _, err = loadtest.Run(ctx, loadtest.Params{Store: st, Logger: lg, Families: families, Concurrency: concurrency,
+		Duration: duration, Ops: opList, WorkflowRuns: workflowRuns, WorkflowFile: workflowFile, WorkflowTimeout: workflowTimeout}, c.stdout)
 	return err
 }

@@ -30,6 +30,13 @@ type Params struct {
 	Concurrency int           // concurrent clients
 	Duration    time.Duration // per workload
 	Ops         []string      // "refresh", "introspect", "api"
+
+	// WorkflowRuns > 0 adds the workflow workload: that many on-demand
+	// runs of WorkflowFile started at once (workflows.go).
+	WorkflowRuns    int
+	WorkflowFile    string
+	WorkflowTimeout time.Duration // how long to wait for the runs to end (0: 2 minutes)
+	WorkflowGoal    time.Duration // the per-run goal reported (0: 2 s)
 }
 
 // fixture is what the workloads share.
@@ -47,14 +54,15 @@ type fixture struct {
 
 // Run starts a grantflow server on a free loopback port over p.Store,
 // prepares fixtures and measures each workload in turn, writing one line
-// per result to out.
-func Run(ctx context.Context, p Params, out io.Writer) ([]Result, error) {
-	if p.Families < p.Concurrency {
-		return nil, errors.New("loadtest: need at least as many families as clients (each client owns its families)")
+// per result to out. The workflow workload, if asked for, comes last; its
+// result is in the second return value.
+func Run(ctx context.Context, p Params, out io.Writer) ([]Result, *WorkflowResult, error) {
+	if len(p.Ops) > 0 && p.Families < p.Concurrency {
+		return nil, nil, errors.New("loadtest: need at least as many families as clients (each client owns its families)")
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	cfg := config.Default()
 	cfg.Addr = ln.Addr().String()
@@ -64,7 +72,7 @@ func Run(ctx context.Context, p Params, out io.Writer) ([]Result, error) {
 	cfg.AutomationKey = vault.NewKey()
 	srv, err := server.New(ctx, cfg, p.Store, p.Logger, server.Options{})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	sctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -78,11 +86,13 @@ func Run(ctx context.Context, p Params, out io.Writer) ([]Result, error) {
 	}()
 
 	f := &fixture{base: "http://" + cfg.Addr, srv: srv}
-	if err := f.prepare(ctx, p); err != nil {
-		return nil, err
-	}
-	fmt.Fprintf(out, "store: %s; %d families; %d concurrent clients; %s per workload\n", p.Store.Dialect(), p.Families, p.Concurrency, p.Duration)
 	var results []Result
+	if len(p.Ops) > 0 {
+		if err := f.prepare(ctx, p); err != nil {
+			return nil, nil, err
+		}
+		fmt.Fprintf(out, "store: %s; %d families; %d concurrent clients; %s per workload\n", p.Store.Dialect(), p.Families, p.Concurrency, p.Duration)
+	}
 	for _, op := range p.Ops {
 		var r Result
 		switch op {
@@ -93,7 +103,7 @@ func Run(ctx context.Context, p Params, out io.Writer) ([]Result, error) {
 		case "api":
 			rs, err := f.apiLoad(ctx, p)
 			if err != nil {
-				return results, err
+				return results, nil, err
 			}
 			for _, r := range rs[:len(rs)-1] {
 				fmt.Fprintln(out, r)
@@ -101,12 +111,21 @@ func Run(ctx context.Context, p Params, out io.Writer) ([]Result, error) {
 			}
 			r = rs[len(rs)-1]
 		default:
-			return results, fmt.Errorf("loadtest: unknown workload %q (want refresh, introspect or api)", op)
+			return results, nil, fmt.Errorf("loadtest: unknown workload %q (want refresh, introspect or api)", op)
 		}
 		fmt.Fprintln(out, r)
 		results = append(results, r)
 	}
-	return results, nil
+	if p.WorkflowRuns > 0 {
+		fmt.Fprintf(out, "store: %s\n", p.Store.Dialect())
+		wr, err := f.workflowLoad(ctx, p, out)
+		if err != nil {
+			return results, nil, err
+		}
+		wr.Report(out)
+		return results, &wr, nil
+	}
+	return results, nil, nil
 }
 
 // prepare makes the organization, the integrations and the token families:

@@ -59,9 +59,29 @@ func (s *Service) StartRun(ctx context.Context, p RunParams) (store.Run, error) 
 	return s.queueRun(ctx, t, w, p, store.TokenUser, "")
 }
 
-// queueRun is the part of starting a run that on-demand and scheduled runs
-// share.
+// queueRun stores and queues a run: on-demand runs come here; scheduled
+// runs store theirs in the firing transaction (see prepareRun).
 func (s *Service) queueRun(ctx context.Context, t store.Tenant, w store.Workflow, p RunParams, kind store.TokenKind, scheduleID string) (store.Run, error) {
+	r, err := s.prepareRun(ctx, t, w, p, kind, scheduleID, s.now())
+	if err != nil {
+		return store.Run{}, err
+	}
+	if err := s.runs.CreateRun(ctx, r); err != nil {
+		return store.Run{}, err
+	}
+	s.record(ctx, store.AuditEvent{Action: "workflow.run_started", ActorAccountID: p.Actor.id(), OrgID: t.OrgID, Target: r.ID,
+		Details: map[string]string{"tenant": t.ID, "workflow": w.UniqueName, "version": strconv.Itoa(w.Version), "token": r.TokenKind, "schedule": scheduleID}})
+	if err := s.enqueue(ctx, r.ID); err != nil {
+		return r, fmt.Errorf("the run %s is stored but could not be queued: %w", r.ID, err)
+	}
+	return r, nil
+}
+
+// prepareRun is what on-demand and scheduled runs share before a run is
+// stored: the workflow must be runnable, the inputs right (secure ones
+// sealed), and a run that talks to Meraki needs a valid token of its kind
+// (an error from the keeper is a *tokenProblem).
+func (s *Service) prepareRun(ctx context.Context, t store.Tenant, w store.Workflow, p RunParams, kind store.TokenKind, scheduleID string, now time.Time) (store.Run, error) {
 	pw, err := s.parse(w)
 	if err != nil {
 		return store.Run{}, err
@@ -80,13 +100,12 @@ func (s *Service) queueRun(ctx context.Context, t store.Tenant, w store.Workflow
 	if err != nil {
 		return store.Run{}, err
 	}
-	runID := newID("run_")
-	inputs, err := s.inputs(ctx, t, w, pw.file.Workflow, runID, p.Inputs)
+	r := store.Run{ID: newID("run_"), TenantID: t.ID, WorkflowID: w.ID, WorkflowName: w.Name, Version: w.Version,
+		Status: store.RunQueued, StartedBy: p.Actor.id(), ScheduleID: scheduleID, CreatedAt: now}
+	inputs, err := s.inputs(ctx, t, w, pw.file.Workflow, r.ID, p.Inputs)
 	if err != nil {
 		return store.Run{}, err
 	}
-	r := store.Run{ID: runID, TenantID: t.ID, WorkflowID: w.ID, WorkflowName: w.Name, Version: w.Version,
-		Status: store.RunQueued, StartedBy: p.Actor.id(), ScheduleID: scheduleID, CreatedAt: s.now()}
 	if usesMeraki(pw.file.Workflow, lookup) {
 		tg, err := s.runTarget(ctx, t, p.TargetID)
 		if err != nil {
@@ -100,23 +119,24 @@ func (s *Service) queueRun(ctx context.Context, t store.Tenant, w store.Workflow
 			ref.AccountID = p.Actor.id()
 		}
 		if _, err := s.auto.Keeper.AccessToken(ctx, ref); err != nil {
-			return store.Run{}, tokenError(kind, err)
+			return store.Run{}, &tokenProblem{kind: kind, cause: err}
 		}
 	} else if p.TargetID != "" {
 		r.TargetID = p.TargetID
 	}
-	body, _ := json.Marshal(inputs)
-	r.Inputs = body
-	if err := s.runs.CreateRun(ctx, r); err != nil {
-		return store.Run{}, err
-	}
-	s.record(ctx, store.AuditEvent{Action: "workflow.run_started", ActorAccountID: p.Actor.id(), OrgID: t.OrgID, Target: r.ID,
-		Details: map[string]string{"tenant": t.ID, "workflow": w.UniqueName, "version": strconv.Itoa(w.Version), "token": r.TokenKind, "schedule": scheduleID}})
-	if err := s.enqueue(ctx, r.ID); err != nil {
-		return r, fmt.Errorf("the run %s is stored but could not be queued: %w", r.ID, err)
-	}
+	r.Inputs, _ = json.Marshal(inputs)
 	return r, nil
 }
+
+// tokenProblem: the run's token cannot be used. It is an ErrInvalid with a
+// message for people, and unwraps to the keeper's error.
+type tokenProblem struct {
+	kind  store.TokenKind
+	cause error
+}
+
+func (e *tokenProblem) Error() string   { return Plain(tokenError(e.kind, e.cause)) }
+func (e *tokenProblem) Unwrap() []error { return []error{ErrInvalid, e.cause} }
 
 func tokenError(kind store.TokenKind, err error) error {
 	var re *keeper.ReconnectError

@@ -2,7 +2,6 @@ package workflow
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"sync"
@@ -280,49 +279,20 @@ func (s *Service) scheduledRun(ctx context.Context, sc store.Schedule, now time.
 	if err != nil {
 		return store.Run{}, fmt.Errorf("the workflow %s: %w", sc.UniqueName, err)
 	}
-	pw, err := s.parse(w)
-	if err != nil {
-		return store.Run{}, err
-	}
-	if !w.Runnable {
-		if w, pw, err = s.refreshReport(ctx, t, w, pw); err != nil {
-			return store.Run{}, err
-		}
-		if !w.Runnable {
-			return store.Run{}, fmt.Errorf("%w: %s is not runnable: %s", ErrInvalid, w.Name, describeReport(pw.report))
-		}
-	}
-	lookup, err := s.runLookup(ctx, t.ID, pw)
-	if err != nil {
-		return store.Run{}, err
-	}
 	given, err := s.scheduleInputValues(ctx, sc)
 	if err != nil {
 		return store.Run{}, err
 	}
-	r := store.Run{ID: newID("run_"), TenantID: t.ID, WorkflowID: w.ID, WorkflowName: w.Name, Version: w.Version,
-		Status: store.RunQueued, ScheduleID: sc.ID, CreatedAt: now}
-	inputs, err := s.inputs(ctx, t, w, pw.file.Workflow, r.ID, given)
-	if err != nil {
-		return store.Run{}, err
-	}
-	if usesMeraki(pw.file.Workflow, lookup) {
-		tg, err := s.runTarget(ctx, t, "")
-		if err != nil {
-			return store.Run{}, err
-		}
-		r.TargetID, r.TokenKind = tg.ID, string(store.TokenOrg)
-		if _, err := s.auto.Keeper.AccessToken(ctx, keeper.Ref{TenantID: t.ID, Kind: store.TokenOrg}); err != nil {
-			var re *keeper.ReconnectError
-			switch {
-			case errors.As(err, &re):
-				return store.Run{}, errPause{"the tenant's Org-scoped token needs reconnecting (" + re.Reason + "): a tenant_admin reconnects it under Automation (/automation)"}
-			case errors.Is(err, keeper.ErrMissing):
-				return store.Run{}, errPause{"the tenant has no Org-scoped token yet: a tenant_admin opens Automation (/automation) once to get it"}
-			}
-			return store.Run{}, tokenError(store.TokenOrg, err)
+	r, err := s.prepareRun(ctx, t, w, RunParams{Inputs: given}, store.TokenOrg, sc.ID, now)
+	var tp *tokenProblem
+	if errors.As(err, &tp) {
+		var re *keeper.ReconnectError
+		switch {
+		case errors.As(err, &re):
+			return store.Run{}, errPause{"the tenant's Org-scoped token needs reconnecting (" + re.Reason + "): a tenant_admin reconnects it under Automation (/automation)"}
+		case errors.Is(err, keeper.ErrMissing):
+			return store.Run{}, errPause{"the tenant has no Org-scoped token yet: a tenant_admin opens Automation (/automation) once to get it"}
 		}
 	}
-	r.Inputs, _ = json.Marshal(inputs)
-	return r, nil
+	return r, err
 }

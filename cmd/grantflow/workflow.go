@@ -238,9 +238,23 @@ func pairs(l []string, flagName string) (map[string]string, error) {
 }
 
 func workflowList(ctx context.Context, c *cli, args []string) error {
+	return tenantListing(ctx, c, "workflow list", args, func(e *wfEnv, tenantID string) ([]workflow.ImportResult, error) {
+		return e.svc.Workflows(ctx, tenantID, e.actor)
+	}, func(w workflow.ImportResult) string {
+		state := "runnable"
+		if !w.Runnable {
+			state = "not runnable"
+		}
+		return fmt.Sprintf("%s  v%d  %-12s  %s", w.ID, w.Version, state, w.Name)
+	})
+}
+
+// tenantListing is a `… list --tenant ID [--json]` command: one line per
+// item, or the items as JSON.
+func tenantListing[T any](ctx context.Context, c *cli, name string, args []string, list func(e *wfEnv, tenantID string) ([]T, error), line func(T) string) error {
 	var tenantID string
 	var asJSON bool
-	e, _, err := c.workflowCommand(ctx, "workflow list", args, false, func(fs *flag.FlagSet) {
+	e, _, err := c.workflowCommand(ctx, name, args, false, func(fs *flag.FlagSet) {
 		fs.StringVar(&tenantID, "tenant", "", "tenant id (required)")
 		fs.BoolVar(&asJSON, "json", false, "print JSON")
 	})
@@ -251,19 +265,15 @@ func workflowList(ctx context.Context, c *cli, args []string) error {
 	if tenantID == "" {
 		return usagef("--tenant is required")
 	}
-	list, err := e.svc.Workflows(ctx, tenantID, e.actor)
+	items, err := list(e, tenantID)
 	if err != nil {
 		return err
 	}
 	if asJSON {
-		return c.printJSON(list)
+		return c.printJSON(items)
 	}
-	for _, w := range list {
-		state := "runnable"
-		if !w.Runnable {
-			state = "not runnable"
-		}
-		fmt.Fprintf(c.stdout, "%s  v%d  %-12s  %s\n", w.ID, w.Version, state, w.Name)
+	for _, it := range items {
+		fmt.Fprintln(c.stdout, line(it))
 	}
 	return nil
 }
@@ -484,30 +494,11 @@ func runRun(ctx context.Context, c *cli, args []string) error {
 }
 
 func targetList(ctx context.Context, c *cli, args []string) error {
-	var tenantID string
-	var asJSON bool
-	e, _, err := c.workflowCommand(ctx, "target list", args, false, func(fs *flag.FlagSet) {
-		fs.StringVar(&tenantID, "tenant", "", "tenant id (required)")
-		fs.BoolVar(&asJSON, "json", false, "print JSON")
+	return tenantListing(ctx, c, "target list", args, func(e *wfEnv, tenantID string) ([]workflow.TargetView, error) {
+		return e.svc.Targets(ctx, tenantID, e.actor)
+	}, func(t workflow.TargetView) string {
+		return fmt.Sprintf("%s  %-22s %s://%s:%d%s  %s", t.ID, t.Type, t.Protocol, t.Host, t.Port, t.Path, t.Name)
 	})
-	if err != nil {
-		return err
-	}
-	defer e.close()
-	if tenantID == "" {
-		return usagef("--tenant is required")
-	}
-	list, err := e.svc.Targets(ctx, tenantID, e.actor)
-	if err != nil {
-		return err
-	}
-	if asJSON {
-		return c.printJSON(list)
-	}
-	for _, t := range list {
-		fmt.Fprintf(c.stdout, "%s  %-22s %s://%s:%d%s  %s\n", t.ID, t.Type, t.Protocol, t.Host, t.Port, t.Path, t.Name)
-	}
-	return nil
 }
 
 func targetUpdate(ctx context.Context, c *cli, args []string) error {

@@ -29,6 +29,9 @@ type Config struct {
 	LogLevel        string // debug, info, warn, error
 	LogFormat       string // text or json
 	ShutdownTimeout time.Duration
+	// MetricsToken, when set, is the bearer secret /metrics requires;
+	// empty: /metrics answers whoever reaches Addr.
+	MetricsToken string
 
 	// Dashboard sessions.
 	SessionIdle     time.Duration
@@ -150,6 +153,9 @@ func (c Config) Validate() error {
 			errs = append(errs, fmt.Errorf("%s %q must be an http(s) URL", name, v))
 		}
 	}
+	if c.MetricsToken != "" && len(c.MetricsToken) < 16 {
+		errs = append(errs, errors.New("--metrics-token must be at least 16 characters"))
+	}
 	if c.MerakiAuthURL != "" && (c.MerakiClientID == "" || c.MerakiClientSecret == "" || c.MerakiAPIURL == "") {
 		errs = append(errs, errors.New("--meraki-auth-url needs --meraki-api-url, --meraki-client-id and --meraki-client-secret"))
 	}
@@ -179,6 +185,7 @@ func (c *Config) BindServe(fs *flag.FlagSet) {
 	fs.StringVar(&c.Addr, "addr", c.Addr, "listen address HOST:PORT")
 	fs.StringVar(&c.Issuer, "issuer", c.Issuer, "public base URL (default http://ADDR; use https in production)")
 	fs.BoolVar(&c.NoDemo, "no-demo", c.NoDemo, "do not create the demo organization on a fresh store")
+	fs.StringVar(&c.MetricsToken, "metrics-token", c.MetricsToken, "bearer secret /metrics requires (Authorization: Bearer ...; prefer the environment variable); empty: /metrics is open to whoever reaches --addr")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "how long in-flight requests may take to finish on SIGTERM")
 	fs.DurationVar(&c.SessionIdle, "session-idle", c.SessionIdle, "dashboard session idle lifetime")
 	fs.DurationVar(&c.SessionAbsolute, "session-absolute", c.SessionAbsolute, "dashboard session absolute lifetime")

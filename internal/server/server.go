@@ -109,7 +109,7 @@ func New(ctx context.Context, cfg config.Config, st *sqlstore.Store, lg *slog.Lo
 	mux.Handle("GET /static/", web.Static())
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.HandleFunc("GET /readyz", s.readyz)
-	mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics, promhttp.HandlerOpts{}))
+	mux.Handle("GET /metrics", web.RequireBearer(cfg.MetricsToken, promhttp.HandlerFor(s.metrics, promhttp.HandlerOpts{})))
 	idh.Routes(mux)
 	regh.Routes(mux)
 	if err := s.mountParts(ctx, mux); err != nil {

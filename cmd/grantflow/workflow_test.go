@@ -651,3 +651,56 @@ func siteWith(t *testing.T, networks []network, devices []device, types ...strin
 	t.Fatalf("no seeded network has devices of types %v", types)
 	return network{}
 }
+
+// Roles at the command line: tenant role sets one (tenant_admin needs
+// full access), and a refused command exits with status 3.
+func TestWorkflowRoleCommands(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	st := []string{"--data-dir", dir}
+	run := func(args ...string) (int, string, string) { return grantflow(t, append(args, st...)...) }
+	code, out, errs := run("org", "create", "--name", "Acme", "--json")
+	var org struct{ ID string }
+	if code != 0 || json.Unmarshal([]byte(out), &org) != nil {
+		t.Fatalf("org create: %s %s", out, errs)
+	}
+	for _, a := range []struct{ email, access string }{{"boss@example.com", "full"}, {"ro@example.com", "read-only"}, {"op@example.com", "full"}} {
+		if code, _, errs := run("admin", "create", "--org", org.ID, "--email", a.email, "--password", testPassword, "--access", a.access); code != 0 {
+			t.Fatalf("admin create: %s", errs)
+		}
+	}
+	code, out, errs = run("tenant", "create", "--org", org.ID, "--json")
+	var tenant struct{ ID string }
+	if code != 0 || json.Unmarshal([]byte(out), &tenant) != nil {
+		t.Fatalf("tenant create: %s %s", out, errs)
+	}
+	if code, _, errs := run("tenant", "role", "--tenant", tenant.ID, "--email", "ro@example.com", "--role", "tenant_admin"); code != 1 || !strings.Contains(errs, "full organization access") {
+		t.Errorf("tenant_admin for a read-only admin: exit %d %s", code, errs)
+	}
+	if code, _, errs := run("tenant", "role", "--tenant", tenant.ID, "--email", "op@example.com", "--role", "operator"); code != 0 {
+		t.Fatalf("tenant role: %s", errs)
+	}
+	if code, _, errs := run("tenant", "role", "--tenant", tenant.ID, "--email", "boss@example.com", "--role", "viewer", "--as", "op@example.com"); code != 3 {
+		t.Errorf("an operator changing roles: exit %d %s", code, errs)
+	}
+	file := filepath.Join(dir, "wf.json")
+	if err := os.WriteFile(file, []byte(`{"workflow": {"unique_name": "definition_workflow_x", "name": "X", "actions": []}}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, who := range []string{"op@example.com", "ro@example.com"} {
+		code, _, errs := grantflow(t, append(append([]string{"workflow", "import", "--tenant", tenant.ID, "--as", who}, st...), file)...)
+		if code != 3 || !strings.Contains(errs, "may not import workflows") {
+			t.Errorf("import as %s: exit %d %s", who, code, errs)
+		}
+	}
+	code, out, errs = grantflow(t, append(append([]string{"workflow", "import", "--tenant", tenant.ID, "--as", "boss@example.com", "--json"}, st...), file)...)
+	if code != 0 || !strings.Contains(out, `"runnable": true`) {
+		t.Errorf("import as the tenant_admin: exit %d %s %s", code, out, errs)
+	}
+	bad := filepath.Join(dir, "bad.json")
+	_ = os.WriteFile(bad, []byte(`{"workflow": []}`), 0o600)
+	code, out, _ = grantflow(t, append(append([]string{"workflow", "import", "--tenant", tenant.ID, "--json"}, st...), bad)...)
+	if code != 1 || !strings.Contains(out, `"path": "workflow"`) {
+		t.Errorf("a file that is not an export: exit %d %s", code, out)
+	}
+}

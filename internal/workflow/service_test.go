@@ -433,3 +433,47 @@ func TestPromptAnswer(t *testing.T) {
 		t.Fatalf("after the answer: %s %q %v\n%s", v.Status, v.Error, v.Outputs, strings.Join(acts, "\n"))
 	}
 }
+
+const napWF = `{"workflow": {"unique_name": "definition_workflow_nap", "name": "Nap", "actions": [
+  {"unique_name": "definition_activity_nap", "type": "core.sleep", "properties": {"sleep_interval": 30, "action_timeout": 60}}]}}`
+
+// Cancel stops a running run within a heartbeat; another author may not
+// cancel it, the tenant_admin may.
+func TestCancelRunningRun(t *testing.T) {
+	t.Parallel()
+	e := newSvcEnv(t)
+	w := e.mustImport("nap.json", []byte(napWF))
+	r, err := e.svc.StartRun(e.ctx, workflow.RunParams{WorkflowID: w.ID, Actor: e.as[store.RoleOperator]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(20 * time.Second); ; {
+		cur, _ := e.st.Runs().GetRun(e.ctx, r.ID)
+		if cur.Status == store.RunRunning {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the run never started: %s", cur.Status)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if _, err := e.svc.Cancel(e.ctx, r.ID, e.as[store.RoleAuthor]); !errors.Is(err, workflow.ErrForbidden) {
+		t.Errorf("an author cancelling another's run: %v", err)
+	}
+	start := time.Now()
+	if _, err := e.svc.Cancel(e.ctx, r.ID, e.admin); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(e.ctx, 10*time.Second)
+	defer cancel()
+	end, err := e.svc.Wait(ctx, r.ID)
+	if err != nil || end.Status != store.RunCancelled {
+		t.Fatalf("after cancel: %s %v", end.Status, err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("cancel took %s", d)
+	}
+	if _, err := e.svc.Cancel(e.ctx, r.ID, e.admin); !errors.Is(err, workflow.ErrInvalid) {
+		t.Errorf("cancelling an ended run: %v", err)
+	}
+}

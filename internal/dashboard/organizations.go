@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -194,9 +195,15 @@ func updateOrganization(c *call) (int, any, error) {
 }
 
 // createOrganization makes a new organization with the caller (an API
-// key's administrator; OAuth tokens cannot call it) as its full admin.
+// key's administrator; OAuth tokens cannot call it) as its full admin. As
+// on Meraki, where only an organization's full administrators see "Create
+// organization", a read-only administrator's key is refused: read-only
+// keys never write.
 func createOrganization(c *call) (int, any, error) {
 	ctx := c.r.Context()
+	if !slices.Contains(slices.Collect(maps.Values(c.caller.access)), store.AccessFull) {
+		return 0, nil, errorf(http.StatusForbidden, "Read-only administrators cannot create organizations")
+	}
 	name, _, err := c.str("name")
 	if err != nil {
 		return 0, nil, err

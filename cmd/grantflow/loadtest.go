@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"flag"
+	"fmt"
 	"os"
 	"runtime/pprof"
 	"strings"
@@ -17,7 +18,8 @@ import (
 // 2-core machine the numbers include its cost), and with --workflow-runs
 // that many concurrent workflow runs. It creates its own organization and
 // integrations in the given store: a temporary --data-dir unless told
-// otherwise, or point it at a scratch database.
+// otherwise, or point it at a scratch database. A store that already has
+// organizations (a live one) is refused.
 func runLoadtest(ctx context.Context, c *cli, args []string) error {
 	var families, concurrency, workflowRuns int
 	var duration, workflowTimeout time.Duration
@@ -43,6 +45,16 @@ func runLoadtest(ctx context.Context, c *cli, args []string) error {
 		return err
 	}
 	defer st.Close()
+	if n, err := st.Organizations().CountOrganizations(ctx); err != nil {
+		return err
+	} else if n > 0 {
+		where := cfg.DataDir
+		if cfg.DatabaseURL != "" {
+			where = "the --database-url database"
+		}
+		return fmt.Errorf("loadtest: %s is not empty (%d organizations): it would write its own organization and integrations there; "+
+			"give an empty --data-dir or database, or neither for a temporary one", where, n)
+	}
 	opList := strings.Split(ops, ",")
 	switch {
 	case ops == "" && workflowRuns > 0:

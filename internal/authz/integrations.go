@@ -3,6 +3,7 @@ package authz
 import (
 	"errors"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
@@ -88,6 +89,49 @@ func (h *Handler) integrations(w http.ResponseWriter, r *http.Request) {
 		})
 	}
 	h.render(w, r, http.StatusOK, "integrations.html", d)
+}
+
+// removeData is the data of remove.html.
+type removeData struct {
+	web.Chrome
+	OrgID, OrgName, ClientID, Name string
+}
+
+// confirmRemove is GET /organizations/{orgID}/integrations/{clientID}/remove:
+// Remove asks first, as deleting an integration or rotating its secret does.
+func (h *Handler) confirmRemove(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	acct, m, ok := h.orgAdmin(w, r)
+	if !ok {
+		return
+	}
+	if m.Access != store.AccessFull {
+		h.errorPage(w, r, http.StatusForbidden, "Only administrators with full access can remove an integration.")
+		return
+	}
+	org, err := h.st.Organizations().GetOrganization(ctx, m.OrgID)
+	if err != nil {
+		h.lg.ErrorContext(ctx, "read organization", "org", m.OrgID, "err", err)
+		h.errorPage(w, r, http.StatusInternalServerError, "Something went wrong on our side. Please try again.")
+		return
+	}
+	list, err := h.st.Grants().ListOrgIntegrations(ctx, m.OrgID)
+	if err != nil {
+		h.lg.ErrorContext(ctx, "list integrations", "org", m.OrgID, "err", err)
+		h.errorPage(w, r, http.StatusInternalServerError, "Something went wrong on our side. Please try again.")
+		return
+	}
+	clientID := r.PathValue("clientID")
+	i := slices.IndexFunc(list, func(in store.OrgIntegration) bool { return in.Client.ID == clientID })
+	if i < 0 {
+		h.errorPage(w, r, http.StatusNotFound, "This integration has no access to this organization (it may have been removed already).")
+		return
+	}
+	d := removeData{OrgID: org.ID, OrgName: org.Name, ClientID: clientID, Name: list[i].Client.Name}
+	d.Title = "Remove " + d.Name + "?"
+	d.User = acct.Email
+	d.CSRF = h.sessions.CSRFToken(w, r)
+	h.render(w, r, http.StatusOK, "remove.html", d)
 }
 
 // removeIntegration is POST /organizations/{orgID}/integrations/{clientID}/remove:

@@ -171,7 +171,26 @@ func TestMetadata(t *testing.T) {
 	}
 }
 
-var removeFormRE = regexp.MustCompile(`action="(/organizations/[^"]+/remove)"`)
+var (
+	removeLinkRE = regexp.MustCompile(`href="(/organizations/[^"]+/remove)"`)
+	removeFormRE = regexp.MustCompile(`action="(/organizations/[^"]+/remove)"`)
+)
+
+// confirmRemove follows the Remove link of an Integrations page as acct and
+// returns the confirmation page's form: Remove asks first.
+func (e *env) confirmRemove(acct store.Account, listPage string) (string, url.Values, string) {
+	e.t.Helper()
+	link := removeLinkRE.FindStringSubmatch(listPage)
+	if link == nil || removeFormRE.MatchString(listPage) {
+		e.t.Fatalf("want a Remove link and no one-click Remove form:\n%s", listPage)
+	}
+	resp, page := get(e.t, e.browser(acct), e.srv.URL+link[1])
+	m := removeFormRE.FindStringSubmatch(page)
+	if resp.StatusCode != http.StatusOK || m == nil {
+		e.t.Fatalf("confirmation page: %d\n%s", resp.StatusCode, page)
+	}
+	return e.srv.URL + m[1], formFields(page), page
+}
 
 // Removing an integration on the Integrations page stops its tokens for
 // that organization at once, and only for that organization.
@@ -203,7 +222,7 @@ func TestIntegrationsPageRemove(t *testing.T) {
 		t.Fatalf("anonymous: %d %q", resp.StatusCode, resp.Header.Get("Location"))
 	}
 	resp, roPage := get(t, e.browser(ro), pageURL)
-	if resp.StatusCode != http.StatusOK || !strings.Contains(roPage, "Network Insights") || removeFormRE.MatchString(roPage) {
+	if resp.StatusCode != http.StatusOK || !strings.Contains(roPage, "Network Insights") || removeLinkRE.MatchString(roPage) || removeFormRE.MatchString(roPage) {
 		t.Fatalf("read-only admin's page (status %d):\n%s", resp.StatusCode, roPage)
 	}
 
@@ -216,12 +235,16 @@ func TestIntegrationsPageRemove(t *testing.T) {
 			t.Errorf("page lacks %q", want)
 		}
 	}
-	m := removeFormRE.FindStringSubmatch(body)
-	if m == nil {
-		t.Fatalf("no Remove form:\n%s", body)
+	action, form, confirm := e.confirmRemove(e.admin, body)
+	if !strings.Contains(confirm, "Remove Network Insights?") || !strings.Contains(confirm, "Cancel") {
+		t.Errorf("confirmation page:\n%s", confirm)
 	}
-	action := e.srv.URL + m[1]
-	form := formFields(body)
+	if e.api(tok.AccessToken) != 200 {
+		t.Fatal("opening the confirmation removed the integration")
+	}
+	if resp, _ := get(t, e.browser(ro), action); resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("read-only admin's confirmation page: %d", resp.StatusCode)
+	}
 
 	// Read-only admins and forms without the CSRF token remove nothing.
 	if resp, _ := postForm(t, e.browser(ro), action, formFields(roPage)); resp.StatusCode != http.StatusForbidden {
@@ -303,11 +326,8 @@ func TestRemoveVoidsPendingCodes(t *testing.T) {
 
 		pageURL := e.srv.URL + "/organizations/" + e.org.ID + "/integrations"
 		_, body := get(t, e.browser(e.admin), pageURL)
-		m := removeFormRE.FindStringSubmatch(body)
-		if m == nil {
-			t.Fatalf("no Remove form:\n%s", body)
-		}
-		if resp, _ := postForm(t, e.browser(e.admin), e.srv.URL+m[1], formFields(body)); resp.StatusCode != http.StatusSeeOther {
+		action, form, _ := e.confirmRemove(e.admin, body)
+		if resp, _ := postForm(t, e.browser(e.admin), action, form); resp.StatusCode != http.StatusSeeOther {
 			t.Fatalf("remove: %d", resp.StatusCode)
 		}
 		if tok, err := e.conf.Exchange(e.ctx, pending); err == nil {

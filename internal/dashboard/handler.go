@@ -178,6 +178,7 @@ func (h *Handler) Routes(mux *http.ServeMux) {
 	mux.Handle(BasePath+"/", http.HandlerFunc(h.serveAPI))
 	mux.HandleFunc("GET /account/api-keys", h.apiKeysPage)
 	mux.HandleFunc("POST /account/api-keys", h.createAPIKey)
+	mux.HandleFunc("GET /account/api-keys/{id}/revoke", h.confirmRevokeAPIKey)
 	mux.HandleFunc("POST /account/api-keys/{id}/revoke", h.revokeAPIKey)
 	mux.HandleFunc("GET /organizations/{orgID}/api-requests", h.apiRequestsPage)
 }

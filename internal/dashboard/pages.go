@@ -103,6 +103,36 @@ func (h *Handler) createAPIKey(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+type revokeKeyPage struct {
+	web.Chrome
+	Key apiKeyRow
+}
+
+// confirmRevokeAPIKey is GET /account/api-keys/{id}/revoke: Revoke asks
+// first, as deleting an integration does.
+func (h *Handler) confirmRevokeAPIKey(w http.ResponseWriter, r *http.Request) {
+	acc, ok := h.current(w, r)
+	if !ok {
+		return
+	}
+	keys, err := h.keys.List(r.Context(), acc.ID)
+	if err != nil {
+		h.lg.ErrorContext(r.Context(), "list api keys", "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	i := slices.IndexFunc(keys, func(k store.APIKey) bool { return k.ID == r.PathValue("id") })
+	if i < 0 {
+		h.renderAPIKeys(w, r, acc, http.StatusNotFound, "", "No such API key.", "")
+		return
+	}
+	k := keys[i]
+	h.pages.Render(w, r, http.StatusOK, "apikey_revoke.html", revokeKeyPage{
+		Chrome: web.Chrome{Title: "Revoke API key?", User: acc.Email, CSRF: h.sessions.CSRFToken(w, r)},
+		Key:    apiKeyRow{k.ID, k.Last4, k.CreatedAt},
+	})
+}
+
 func (h *Handler) revokeAPIKey(w http.ResponseWriter, r *http.Request) {
 	acc, ok := h.currentForm(w, r)
 	if !ok {

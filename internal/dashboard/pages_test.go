@@ -80,6 +80,21 @@ func TestAPIKeysPage(t *testing.T) {
 			id = k.ID
 		}
 	}
+	// Revoke asks first: the list links to a confirmation page with the form.
+	_, body, _ = e.page("GET", "/account/api-keys", acct, nil)
+	if !strings.Contains(body, `href="/account/api-keys/`+id+`/revoke"`) || strings.Contains(body, `action="/account/api-keys/`+id+`/revoke"`) {
+		t.Errorf("list page: want a Revoke link and no one-click form:\n%s", body)
+	}
+	status, body, _ = e.page("GET", "/account/api-keys/"+id+"/revoke", acct, nil)
+	if status != 200 || !strings.Contains(body, `action="/account/api-keys/`+id+`/revoke"`) || !strings.Contains(body, "…"+key[36:]) {
+		t.Errorf("confirmation page: %d\n%s", status, body)
+	}
+	if r := e.call("GET", "/organizations/"+e.orgA+"/networks", key, nil); r.status != 200 {
+		t.Errorf("opening the confirmation revoked the key: %d", r.status)
+	}
+	if status, _, _ := e.page("GET", "/account/api-keys/"+id+"/revoke", e.fullA, nil); status != http.StatusNotFound {
+		t.Errorf("someone else's confirmation page: %d", status)
+	}
 	if status, _, _ := e.page("POST", "/account/api-keys/"+id+"/revoke", acct, url.Values{}); status != http.StatusForbidden {
 		t.Errorf("revoke without CSRF token: %d", status)
 	}

@@ -53,6 +53,7 @@ var commands = map[string]command{
 	"workflow": {"workflow import|list|export|run|secret: Cisco Workflows exports in a tenant", runWorkflow},
 	"run":      {"run show|list|answer|cancel: workflow runs", runRun},
 	"schedule": {"schedule create|list|show|enable|disable|delete: scheduled runs on the Org-scoped token", runSchedule},
+	"webhook":  {"webhook list|show|enable|disable|rotate-secret|delete: inbound webhooks that start workflows", runWebhook},
 }
 
 func main() {

@@ -45,6 +45,7 @@ func (h *Handler) Routes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /api/automation/runs/{id}/answer", h.apiAnswer)
 	mux.HandleFunc("POST /api/automation/runs/{id}/cancel", h.apiCancel)
 	h.scheduleRoutes(mux)
+	h.webhookRoutes(mux)
 	h.pageRoutes(mux)
 }
 

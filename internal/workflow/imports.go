@@ -131,6 +131,9 @@ func (s *Service) Import(ctx context.Context, p ImportParams) (ImportResult, err
 	if err := s.importTargets(ctx, t, f); err != nil {
 		return res, err
 	}
+	if err := s.importTriggers(ctx, t, w, f); err != nil {
+		return res, err
+	}
 	s.record(ctx, store.AuditEvent{Action: "workflow.imported", ActorAccountID: p.Actor.id(), OrgID: t.OrgID, Target: w.ID,
 		Details: map[string]string{"tenant": t.ID, "workflow": w.UniqueName, "name": w.Name, "version": strconv.Itoa(w.Version), "runnable": strconv.FormatBool(w.Runnable)}})
 	if err := s.recheck(ctx, t); err != nil {

@@ -278,6 +278,9 @@ func (s *Service) EnableSchedule(ctx context.Context, id string, a Actor, enable
 			return nil
 		}
 		sc.Enabled, sc.UpdatedAt = enable, now
+		if enable && sc.State == store.ScheduleActive {
+			sc.Reason = "" // the import's "enable it" note
+		}
 		if enable && sc.State != store.ScheduleFinished {
 			c, err := compileStored(sc)
 			if err != nil {
@@ -349,10 +352,16 @@ func (s *Service) scheduleView(ctx context.Context, sc store.Schedule, workflowN
 	}
 	c, err := compileStored(&sc)
 	if err != nil {
-		return v, err
+		// An imported schedule that cannot run as exported (an unknown
+		// calendar) is kept disabled and shown with its reason.
+		if json.Unmarshal(sc.Spec, &v.Spec) != nil || sc.Enabled {
+			return v, err
+		}
+		c = nil
+	} else {
+		v.Spec = c.spec
 	}
-	v.Spec = c.spec
-	if sc.Enabled && !sc.NextDueAt.IsZero() {
+	if c != nil && sc.Enabled && !sc.NextDueAt.IsZero() {
 		left := nextShown
 		if sc.MaxRuns > 0 {
 			left = min(left, sc.MaxRuns-sc.Runs)

@@ -83,6 +83,12 @@ func run(ctx context.Context, c *cli, args []string) int {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
 		}
+		var sh subcommandHelp
+		if errors.As(err, &sh) {
+			fmt.Fprintf(c.stderr, "usage: grantflow %s SUBCOMMAND [flags]\n\n%s\n\nsubcommands: %s\nRun `grantflow %s SUBCOMMAND -h` for its flags.\n",
+				args[0], cmd.summary, strings.Join(sh.valid, ", "), args[0])
+			return 0
+		}
 		fmt.Fprintf(c.stderr, "grantflow %s: %v\n", args[0], workflow.Plain(err))
 		if errors.As(err, new(usageError)) {
 			return 2
@@ -115,8 +121,17 @@ func (e usageError) Error() string { return e.msg }
 
 func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(format, args...)} }
 
+// subcommandHelp is `grantflow COMMAND -h` of a command with subcommands:
+// run lists them and exits 0.
+type subcommandHelp struct{ valid []string }
+
+func (subcommandHelp) Error() string { return "help requested" }
+
 // subcommand splits "create --flags" into "create" and the rest.
 func subcommand(args []string, valid ...string) (string, []string, error) {
+	if len(args) > 0 && (args[0] == "-h" || args[0] == "-help" || args[0] == "--help" || args[0] == "help") {
+		return "", nil, subcommandHelp{valid}
+	}
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
 		return "", nil, usagef("missing subcommand: want one of %s", strings.Join(valid, ", "))
 	}

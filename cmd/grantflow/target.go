@@ -70,7 +70,7 @@ func runTarget(ctx context.Context, c *cli, args []string) error {
 		if err := c.printJSON(res); err != nil {
 			return err
 		}
-	} else {
+	} else if res.Status != 0 { // 0: no request was sent (no token) or none answered; the error says which
 		fmt.Fprintf(c.stdout, "GET %s -> %d in %s (%s token)\n", res.URL, res.Status, res.Duration, res.Kind)
 		if len(res.Body) > 0 {
 			fmt.Fprintln(c.stdout, string(res.Body))

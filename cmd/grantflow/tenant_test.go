@@ -78,6 +78,13 @@ func TestAutomationCommands(t *testing.T) {
 		t.Errorf("token fields: %s", keys)
 	}
 
+	// Before any token exists, target test says so, without a made-up
+	// "GET ... -> 0 in 0s" line for a request it never sent.
+	code, out, errs = grantflow(t, append([]string{"target", "test", "--tenant", created.ID, "--as", "a@example.com"}, withIssuer...)...)
+	if code != 1 || strings.Contains(out, "-> 0") || !strings.Contains(errs, "does not exist yet") {
+		t.Fatalf("target test without a token: %d %q %s", code, out, errs)
+	}
+
 	// A server on the same data directory; the admin's first visit.
 	lg := slog.New(slog.NewTextHandler(io.Discard, nil))
 	st, err := sqlstore.OpenSQLite(context.Background(), filepath.Join(dir, "grantflow.db"), lg)

@@ -28,7 +28,8 @@ import (
 // after it ends (also by sys.exit(0)) each script_queries entry reads the
 // module variable script_query, coerced to script_query_type, into
 // output.script_queries.<script_query_name> (a variable the script never
-// set gives the type's zero value). A non-zero exit or an uncaught
+// set gives the type's zero value; one set to None is "None" as a
+// string). A non-zero exit or an uncaught
 // exception fails the activity with the last lines of the traceback.
 //
 // The script runs as __main__ in a fresh module, under a runner
@@ -361,6 +362,15 @@ func (q pyQuery) value(raw json.RawMessage) (any, error) {
 		return []any{v}, nil
 	}
 	// string, secure_string, date and types grantflow does not know.
+	if v == nil && len(raw) > 0 {
+		switch strings.ToLower(strings.TrimSpace(q.typ)) {
+		case "string", "secure_string":
+			// The script set the variable to None: the product passes
+			// str(None), and real exports test for it (error = None …
+			// condition "Error ne None"). A variable never set stays "".
+			return "None", nil
+		}
+	}
 	return expr.Text(v), nil
 }
 

@@ -179,7 +179,7 @@ never = 1
 	}
 	q, _ := r.Output["script_queries"].(map[string]any)
 	want := map[string]any{"portDiffs": `{"port":[1,2]}`, "flag": true, "ratio": 2.5, "when": "2024-05-01T12:30:00",
-		"rule_total ": int64(7), "none": "", "never": int64(0), "flagText": "true", "secret": "7"}
+		"rule_total ": int64(7), "none": "None", "never": int64(0), "flagText": "true", "secret": "7"}
 	for k, w := range want {
 		if q[k] != w {
 			t.Errorf("%q = %#v, want %#v", k, q[k], w)
@@ -353,5 +353,43 @@ func TestPythonScriptCancel(t *testing.T) {
 	res, _ := ioRunCtx(ctx, t, wf, nil)
 	if res.Status != engine.RunCancelled || time.Since(start) > 5*time.Second {
 		t.Errorf("%s after %s", res.Status, time.Since(start))
+	}
+}
+
+// TestPythonScriptNoneString: a string query of a variable the script set
+// to None is "None", as in the product. SecureX exports build a result and
+// an error variable that stays None on success, then branch on
+// "Error ne None"; with "" every successful run would end failed.
+func TestPythonScriptNoneString(t *testing.T) {
+	t.Parallel()
+	needPython(t)
+	script := "import sys\nerror = None\nresult = ''\ntry:\n    result = {'a': 'x'}[sys.argv[1]]\nexcept KeyError as e:\n    error = e\n"
+	py := func(arg string) string {
+		return activity("py", "python3.script", jsonText(map[string]any{
+			"script": script, "script_arguments": []any{arg},
+			"script_queries": []any{
+				map[string]any{"script_query": "result", "script_query_name": "Result", "script_query_type": "string"},
+				map[string]any{"script_query": "error", "script_query_name": "Error", "script_query_type": "string"},
+			},
+		}))
+	}
+	branch := activity("check", "logic.if_else", `{}`)
+	branch = strings.Replace(branch, `"properties": {}`, `"properties": {}, "blocks": [`+
+		strings.Replace(activity("err", "logic.condition_block", jsonText(map[string]any{
+			"condition": map[string]any{"left_operand": actRef("py", "script_queries.Error"), "operator": "ne", "right_operand": "None"},
+		})), `"properties": {`, `"actions": [`+activity("fail", "logic.completed",
+			`{"completion_type": "failed-completed", "result_message": "error: `+actRef("py", "script_queries.Error")+`"}`)+`], "properties": {`, 1)+`]`, 1)
+	for _, c := range []struct{ arg, status, msg string }{
+		{"a", engine.RunSucceeded, ""},
+		{"b", engine.RunFailed, "error: 'b'"},
+	} {
+		res, rec := runExport(t, exportJSON(nil, py(c.arg), branch), nil)
+		if res.Status != c.status || res.Message != c.msg {
+			t.Errorf("argument %q: %s %q (%s), want %s %q", c.arg, res.Status, res.Message, res.Error, c.status, c.msg)
+		}
+		q, _ := rec.of(t, "py").Output["script_queries"].(map[string]any)
+		if c.arg == "a" && (q["Error"] != "None" || q["Result"] != "x") {
+			t.Errorf("script_queries = %#v, want Error None and Result x", q)
+		}
 	}
 }

@@ -63,6 +63,7 @@ func (h *Handler) pageRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /automation/runs/{id}", h.pageRun)
 	mux.HandleFunc("POST /automation/runs/{id}/answer", h.pageAnswer)
 	mux.HandleFunc("POST /automation/runs/{id}/cancel", h.pageCancel)
+	h.schedulePageRoutes(mux)
 }
 
 // pageFlashes are the messages a redirect may ask for with ?done=; a code,
@@ -82,6 +83,9 @@ type messagePage struct {
 func (h *Handler) chrome(w http.ResponseWriter, r *http.Request, acct store.Account, title string) web.Chrome {
 	c := web.Chrome{Title: title, User: acct.Email, CSRF: h.sessions.CSRFToken(w, r)}
 	c.Flash = pageFlashes[r.URL.Query().Get("done")]
+	if c.Flash == "" {
+		c.Flash = h.pausedBanner(r, acct)
+	}
 	return c
 }
 

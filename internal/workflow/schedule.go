@@ -31,24 +31,27 @@ type ScheduleParams struct {
 // ScheduleView is a schedule as the CLI, the JSON API and the pages show
 // it (docs/api.md).
 type ScheduleView struct {
-	ID           string       `json:"id"`
-	TenantID     string       `json:"tenant_id"`
-	WorkflowID   string       `json:"workflow_id"`
-	WorkflowName string       `json:"workflow_name"`
-	Name         string       `json:"name"`
-	Enabled      bool         `json:"enabled"`
-	CreatedBy    *string      `json:"created_by"`
-	Spec         Spec         `json:"spec"`
-	NextRuns     []string     `json:"next_runs"`
-	State        string       `json:"state"`
-	Reason       string       `json:"reason"`
-	Runs         int          `json:"runs"`
-	Times        *int         `json:"times"`
-	Misfire      string       `json:"misfire"`
-	Inputs       []string     `json:"inputs"` // names only: values may be secure
-	Source       string       `json:"source"` // "api" or "import"
-	CreatedAt    time.Time    `json:"created_at"`
-	History      []FiringView `json:"history,omitempty"`
+	ID           string `json:"id"`
+	TenantID     string `json:"tenant_id"`
+	WorkflowID   string `json:"workflow_id"`
+	WorkflowName string `json:"workflow_name"`
+	// WorkflowUniqueName is the workflow's unique_name: runs take its
+	// latest version.
+	WorkflowUniqueName string       `json:"workflow_unique_name"`
+	Name               string       `json:"name"`
+	Enabled            bool         `json:"enabled"`
+	CreatedBy          *string      `json:"created_by"`
+	Spec               Spec         `json:"spec"`
+	NextRuns           []string     `json:"next_runs"`
+	State              string       `json:"state"`
+	Reason             string       `json:"reason"`
+	Runs               int          `json:"runs"`
+	Times              *int         `json:"times"`
+	Misfire            string       `json:"misfire"`
+	Inputs             []string     `json:"inputs"` // names only: values may be secure
+	Source             string       `json:"source"` // "api" or "import"
+	CreatedAt          time.Time    `json:"created_at"`
+	History            []FiringView `json:"history,omitempty"`
 }
 
 // FiringView is what happened at one due time.
@@ -334,7 +337,7 @@ func compileStored(sc *store.Schedule) (*compiled, error) {
 }
 
 func (s *Service) scheduleView(ctx context.Context, sc store.Schedule, workflowName string, history bool) (ScheduleView, error) {
-	v := ScheduleView{ID: sc.ID, TenantID: sc.TenantID, WorkflowID: sc.WorkflowID, WorkflowName: workflowName, Name: sc.Name,
+	v := ScheduleView{ID: sc.ID, TenantID: sc.TenantID, WorkflowID: sc.WorkflowID, WorkflowName: workflowName, WorkflowUniqueName: sc.UniqueName, Name: sc.Name,
 		Enabled: sc.Enabled, CreatedBy: s.email(ctx, sc.CreatedBy), State: sc.State, Reason: sc.Reason, Runs: sc.Runs,
 		Misfire: sc.Misfire, Inputs: []string{}, Source: "api", CreatedAt: sc.CreatedAt, NextRuns: []string{}}
 	if sc.Source != "" {

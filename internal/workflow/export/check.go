@@ -172,14 +172,14 @@ func (c *checker) ref(w *Workflow, acts map[string]*Activity, r expr.Ref) string
 		if r.Scope == ScopeOutput && Builtin(name) {
 			return ""
 		}
-		owner := w
+		// A workflow reads only its own variables (a sub-workflow's are
+		// written with the sub-workflow's id); the engine resolves nothing
+		// else, so anything else is reported rather than left empty.
 		if r.ID != w.ID {
-			if owner = c.lookup(r.ID); owner == nil {
-				return fmt.Sprintf("reference %s names workflow %s, which is neither this workflow nor one it can see", r.Raw, r.ID)
-			}
+			return fmt.Sprintf("reference %s names workflow %s, not %q, the workflow it is in", r.Raw, r.ID, w.Name)
 		}
-		if owner.Variable(name) == nil {
-			return fmt.Sprintf("reference %s names variable %s, which %q does not have", r.Raw, name, owner.Name)
+		if w.Variable(name) == nil {
+			return fmt.Sprintf("reference %s names variable %s, which %q does not have", r.Raw, name, w.Name)
 		}
 	case "activity":
 		a, ok := acts[r.ID]

@@ -118,7 +118,11 @@ func New(ctx context.Context, cfg config.Config, st *sqlstore.Store, lg *slog.Lo
 
 	// RequestID first (it replaces the request); Metrics outside Recover so
 	// a panicking request is still counted.
-	s.handler = web.Chain(mux,
+	pages, err := web.WithNotFoundPage(mux, s.Sessions, lg)
+	if err != nil {
+		return nil, err
+	}
+	s.handler = web.Chain(pages,
 		web.RequestID,
 		web.Logging(lg),
 		web.Metrics(s.metrics),

@@ -2,12 +2,16 @@
 // mutations made by another process on the same store: a replica on the same
 // PostgreSQL, or a CLI command run beside a server. Store mutations that
 // matter to caches (revocations, client updates, membership changes) write a
-// row to the store's change feed in their own transaction; a Feed polls that
-// feed and calls the subscribers of each change's kind.
+// row to the store's change feed in their own transaction; a Feed reads that
+// feed and calls the subscribers of each change's kind, exactly once per
+// change.
 //
 // The process that makes a change calls [Feed.Sync] right after it, so its
-// own caches are updated before it answers: revocation is immediate there,
-// and within the poll interval everywhere else.
+// own caches are updated before it answers: revocation is immediate there.
+// Every other process reads the feed when its [Listener] (PostgreSQL's
+// LISTEN/NOTIFY) says a change was committed, and in any case every poll
+// interval: the poll is what SQLite has, and what PostgreSQL falls back to
+// while the listener's connection is down.
 package changes
 
 import (
@@ -24,13 +28,18 @@ import (
 // seq 8; the feed re-reads from the gap until it fills or this passes.
 const gapWait = 5 * time.Second
 
-// Feed polls a store's change feed and dispatches to subscribers.
+// Feed reads a store's change feed and dispatches to subscribers.
 type Feed struct {
 	src      store.Changes
 	interval time.Duration
 	lg       *slog.Logger
+	listener Listener
+	// kick holds at most one pending read asked for by a notification: a
+	// burst of notifications during a read costs one more read, not one
+	// each.
+	kick chan struct{}
 
-	mu     sync.Mutex // serialises polls
+	mu     sync.Mutex // serialises reads
 	last   int64      // highest seq dispatched
 	gaps   map[int64]time.Time
 	subsMu sync.RWMutex
@@ -47,7 +56,7 @@ func New(ctx context.Context, src store.Changes, interval time.Duration, lg *slo
 	if interval <= 0 {
 		interval = 200 * time.Millisecond
 	}
-	return &Feed{src: src, interval: interval, lg: lg, last: last, gaps: map[int64]time.Time{}, subs: map[string][]func(string){}}, nil
+	return &Feed{src: src, interval: interval, lg: lg, kick: make(chan struct{}, 1), last: last, gaps: map[int64]time.Time{}, subs: map[string][]func(string){}}, nil
 }
 
 // Subscribe calls fn with the key of every change of kind. fn must be fast
@@ -58,8 +67,14 @@ func (f *Feed) Subscribe(kind string, fn func(key string)) {
 	f.subs[kind] = append(f.subs[kind], fn)
 }
 
-// Run polls until ctx ends.
+// Run reads the feed every poll interval and whenever the listener (see
+// [Feed.SetListener]) hears of a change, one read at a time, until ctx ends.
 func (f *Feed) Run(ctx context.Context) {
+	var wg sync.WaitGroup
+	defer wg.Wait() // the listener's connection is closed before Run returns
+	if f.listener != nil {
+		wg.Go(func() { f.listen(ctx) })
+	}
 	t := time.NewTicker(f.interval)
 	defer t.Stop()
 	for {
@@ -67,9 +82,10 @@ func (f *Feed) Run(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if err := f.Sync(ctx); err != nil && ctx.Err() == nil {
-				f.lg.Warn("change feed poll failed", "err", err)
-			}
+		case <-f.kick:
+		}
+		if err := f.Sync(ctx); err != nil && ctx.Err() == nil {
+			f.lg.Warn("change feed read failed", "err", err)
 		}
 	}
 }

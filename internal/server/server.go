@@ -78,6 +78,9 @@ func New(ctx context.Context, cfg config.Config, st *sqlstore.Store, lg *slog.Lo
 	if err != nil {
 		return nil, fmt.Errorf("server: change feed: %w", err)
 	}
+	if st.Dialect() == "postgres" {
+		feed.SetListener(st.ListenChanges)
+	}
 	s := &Server{cfg: cfg, store: st, lg: lg, now: now, feed: feed, metrics: prometheus.NewRegistry(), workflowHeartbeat: opts.WorkflowHeartbeat}
 	s.metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	s.Audit = audit.New(st.Audit(), now, lg)

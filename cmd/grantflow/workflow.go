@@ -36,6 +36,7 @@ func (e *wfEnv) close() {
 		sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		_ = e.runner.Stop(sctx)
+		e.svc.Drain(sctx)
 	}
 	e.st.Close()
 }

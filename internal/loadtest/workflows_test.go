@@ -45,7 +45,8 @@ func TestWorkflowRuns(t *testing.T) {
 		t.Errorf("%d started, %d succeeded, failures %v; want 20, 20 and none", wr.Started, wr.Succeeded, wr.Failures)
 	}
 	for name, d := range map[string]Dist{"POST": wr.Post, "queued": wr.Queued, "work": wr.Work, "total": wr.Total} {
-		if d.N != 20 || d.Max <= 0 || d.P50 > d.Max {
+		// A run the accepting process starts itself waits in no queue.
+		if d.N != 20 || d.Max < 0 || (d.Max == 0 && name != "queued") || d.P50 > d.Max {
 			t.Errorf("%s: %+v", name, d)
 		}
 	}

@@ -171,6 +171,9 @@ func (s *Server) Start(ctx context.Context) (stop func(), err error) {
 		if err := runner.Stop(sctx); err != nil {
 			s.lg.Warn("stopping jobs", "err", err)
 		}
+		if s.Workflows != nil {
+			s.Workflows.Drain(sctx) // runs this process started itself
+		}
 		cancel()
 		wg.Wait() // background work (e.g. the last usage flush) ends before the store closes
 	}, nil

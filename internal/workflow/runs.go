@@ -66,11 +66,30 @@ func (s *Service) queueRun(ctx context.Context, t store.Tenant, w store.Workflow
 	if err != nil {
 		return store.Run{}, err
 	}
+	local := s.localSlot()
+	if local {
+		// Stored already claimed by this process, with a heartbeat: if it
+		// dies, the sweeper hands the run to another.
+		r.Status, r.Owner, r.HeartbeatAt, r.StartedAt, r.Attempt = store.RunRunning, s.owner, r.CreatedAt, r.CreatedAt, 1
+	}
 	if err := s.runs.CreateRun(ctx, r); err != nil {
+		if local {
+			<-s.slots
+		}
 		return store.Run{}, err
 	}
 	s.record(ctx, store.AuditEvent{Action: "workflow.run_started", ActorAccountID: p.Actor.id(), OrgID: t.OrgID, Target: r.ID,
 		Details: map[string]string{"tenant": t.ID, "workflow": w.UniqueName, "version": strconv.Itoa(w.Version), "token": r.TokenKind, "schedule": scheduleID}})
+	if local {
+		s.local.Add(1)
+		go func() {
+			defer func() { <-s.slots; s.local.Done() }()
+			if err := s.execute(context.WithoutCancel(ctx), r); err != nil {
+				s.lg.Error("a run failed to finish", "run", r.ID, "err", err)
+			}
+		}()
+		return r, nil
+	}
 	if err := s.enqueue(ctx, r.ID); err != nil {
 		return r, fmt.Errorf("the run %s is stored but could not be queued: %w", r.ID, err)
 	}

@@ -67,6 +67,13 @@ type Service struct {
 	queue Enqueuer
 	defs  sync.Map // workflow version id -> *parsed
 	lib   *library
+
+	// A process that works runs (Task was called) runs the on-demand runs
+	// it accepts itself, up to Workers at once, without a round trip
+	// through the job queue; the queue takes the overflow.
+	worker bool
+	slots  chan struct{}
+	local  sync.WaitGroup
 }
 
 // New builds the service.
@@ -89,6 +96,7 @@ func New(cfg Config, st store.Store, auto *automation.Service, rec *audit.Record
 	host, _ := os.Hostname()
 	s := &Service{cfg: cfg, st: st, wfs: st.Workflows(), runs: st.Runs(), auto: auto, audit: rec, lg: lg,
 		owner: fmt.Sprintf("%s/%d/%s", host, os.Getpid(), newID("")[:8])}
+	s.slots = make(chan struct{}, cfg.Workers)
 	s.eng = engine.New(engine.Config{Types: activities.All(), Limits: cfg.Limits, Python: cfg.Python, Now: cfg.Now, Log: lg})
 	lib, err := newLibrary(s.eng)
 	if err != nil {
@@ -118,9 +126,42 @@ func (s *Service) enqueue(ctx context.Context, runID string) error {
 	return q.Enqueue(ctx, TaskKind, runID)
 }
 
-// Task is the River task that works runs, for jobs.Start.
+// Task is the River task that works runs, for jobs.Start. A process that
+// registers it also runs its own on-demand runs directly.
 func (s *Service) Task() jobs.Task {
+	s.mu.Lock()
+	s.worker = true
+	s.mu.Unlock()
 	return jobs.Task{Kind: TaskKind, Workers: s.cfg.Workers, Work: s.work}
+}
+
+// Drain waits for the runs this process started directly, until ctx ends;
+// what is still running then is taken over by another process (or this
+// one after a restart) when its heartbeat stops.
+func (s *Service) Drain(ctx context.Context) {
+	done := make(chan struct{})
+	go func() { s.local.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+	}
+}
+
+// localSlot takes a slot for a run this process starts itself, if it works
+// runs and one is free.
+func (s *Service) localSlot() bool {
+	s.mu.Lock()
+	worker := s.worker
+	s.mu.Unlock()
+	if !worker {
+		return false
+	}
+	select {
+	case s.slots <- struct{}{}:
+		return true
+	default:
+		return false
+	}
 }
 
 // Periodic is the sweeper that takes over runs whose process died.

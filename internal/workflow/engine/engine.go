@@ -289,6 +289,7 @@ func (in *instance) exec(ctx context.Context, n *Node) error {
 	ex := &execution{rec: Record{Key: key, ActivityID: d.ID, Type: d.Type, Title: d.Label(),
 		Status: StatusRunning, StartedAt: in.rs.e.cfg.Now(), Effect: effect}}
 	rec := &ex.rec
+	rec.Repeatable = effect && n.typ.Repeatable != nil && n.typ.Repeatable(d)
 	ex.x = X{in: in, node: n, rec: rec}
 	if old, ok := in.rs.r.Journal[key]; ok {
 		rec.Seq = old.Seq // a replay re-records in the same place

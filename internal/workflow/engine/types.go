@@ -140,6 +140,9 @@ type Record struct {
 	Input      map[string]any
 	Output     Output
 	Effect     bool
+	// Repeatable: an effect that may run again after a crash (a GET), so
+	// its start need not be durable before it acts.
+	Repeatable bool
 }
 
 // Record statuses.

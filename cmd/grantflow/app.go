@@ -5,12 +5,18 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 
 	"github.com/grantflow/grantflow/internal/audit"
+	"github.com/grantflow/grantflow/internal/automation"
+	"github.com/grantflow/grantflow/internal/automation/vault"
+	"github.com/grantflow/grantflow/internal/config"
 	"github.com/grantflow/grantflow/internal/registry"
 	"github.com/grantflow/grantflow/internal/store"
+	"github.com/grantflow/grantflow/internal/store/sqlstore"
+	"github.com/grantflow/grantflow/internal/webhooks"
 )
 
 // appJSON is how the CLI shows an integration; the secret appears only in
@@ -26,6 +32,9 @@ type appJSON struct {
 	FirstParty     bool     `json:"first_party,omitempty"`
 	RefreshGrace   string   `json:"refresh_grace,omitempty"`
 	CreatedAt      string   `json:"created_at"`
+	// WebhookSecret appears only in the answer of the update that made it.
+	WebhookURL    string `json:"webhook_url,omitempty"`
+	WebhookSecret string `json:"webhook_secret,omitempty"`
 }
 
 func toAppJSON(c store.Client, secret, ownerEmail string) appJSON {
@@ -49,9 +58,12 @@ func runApp(ctx context.Context, c *cli, args []string) error {
 		resourceServer  bool
 		grace           time.Duration
 		asJSON          bool
+		webhookURL      string
+		rotateWebhook   bool
 	)
 	var flags *flag.FlagSet
-	st, lg, err := c.storeCommand(ctx, "app "+sub, rest, func(fs *flag.FlagSet) {
+	cfg := config.Default()
+	st, lg, err := c.storeCommandWith(ctx, &cfg, "app "+sub, rest, func(fs *flag.FlagSet) {
 		flags = fs
 		fs.BoolVar(&asJSON, "json", false, "print JSON")
 		if sub != "create" && sub != "list" {
@@ -63,6 +75,11 @@ func runApp(ctx context.Context, c *cli, args []string) error {
 			fs.Var(&scopes, "scope", `space-separated Meraki scopes, e.g. "dashboard:general:config:read" (repeatable)`)
 			fs.BoolVar(&resourceServer, "resource-server", false, "may introspect any token")
 			fs.DurationVar(&grace, "refresh-grace", 0, "refresh-token reuse grace window (0, as Meraki; at most 10m)")
+		}
+		if sub == "update" {
+			fs.StringVar(&webhookURL, "webhook-url", "", `where events go (https, or http on loopback); "" removes the webhook; the first one prints the signing secret`)
+			fs.BoolVar(&rotateWebhook, "rotate-webhook-secret", false, "give the webhook a new signing secret (printed once)")
+			cfg.BindAutomation(fs) // the key that seals webhook secrets
 		}
 		if sub == "create" || sub == "list" {
 			fs.StringVar(&owner, "owner", "", "email of the owning account")
@@ -129,22 +146,54 @@ func runApp(ctx context.Context, c *cli, args []string) error {
 			s := []string(scopes)
 			p.Scopes = &s
 		}
+		setWebhook := false
 		flags.Visit(func(f *flag.Flag) {
 			switch f.Name {
 			case "resource-server":
 				p.ResourceServer = &resourceServer
 			case "refresh-grace":
 				p.RefreshGrace = &grace
+			case "webhook-url":
+				setWebhook = true
 			}
 		})
+		if setWebhook && webhookURL != "" {
+			if err := webhooks.CheckURL(webhookURL); err != nil {
+				return usagef("--webhook-url: %v", err)
+			}
+		}
 		cl, err := svc.Update(ctx, id, p)
 		if err != nil {
 			return err
 		}
+		out := toAppJSON(cl, "", emailOf(ctx, st.Accounts(), cl.OwnerAccountID))
+		if setWebhook || rotateWebhook {
+			if err := withWebhooks(ctx, cfg, st, svc, lg); err != nil {
+				return err
+			}
+			if setWebhook {
+				if out.WebhookSecret, err = svc.SetWebhookURL(ctx, id, webhookURL); err != nil {
+					return err
+				}
+			}
+			if rotateWebhook {
+				if out.WebhookSecret, err = svc.RotateWebhookSecret(ctx, id); err != nil {
+					return err
+				}
+			}
+			status, err := svc.WebhookStatus(ctx, id)
+			if err != nil {
+				return err
+			}
+			out.WebhookURL = status.URL
+		}
 		if asJSON {
-			return c.printJSON(toAppJSON(cl, "", emailOf(ctx, st.Accounts(), cl.OwnerAccountID)))
+			return c.printJSON(out)
 		}
 		fmt.Fprintf(c.stdout, "updated %s\n", cl.ID)
+		if out.WebhookSecret != "" {
+			fmt.Fprintf(c.stdout, "webhook_secret: %s\n\nThe signing secret is shown only now; store it safely.\n", out.WebhookSecret)
+		}
 		return nil
 	case "rotate-secret":
 		cl, secret, err := svc.RotateSecret(ctx, id)
@@ -178,4 +227,20 @@ func emailOf(ctx context.Context, accounts store.Accounts, id string) string {
 		return ""
 	}
 	return acc.Email
+}
+
+// withWebhooks gives svc the webhook service, its secrets sealed by
+// Automation's vault under the same master key the server uses. Events
+// are delivered by a running server.
+func withWebhooks(ctx context.Context, cfg config.Config, st *sqlstore.Store, svc *registry.Service, lg *slog.Logger) error {
+	masters, err := automation.MasterKeys(cfg.AutomationKey, automation.KeyDir(cfg, st.SQLiteDir()))
+	if err != nil {
+		return err
+	}
+	v, err := vault.New(ctx, st.Automation(), masters, nil)
+	if err != nil {
+		return err
+	}
+	svc.SetWebhooks(webhooks.New(st.ClientWebhooks(), v, webhooks.Config{}, audit.New(st.Audit(), nil, lg), lg))
+	return nil
 }

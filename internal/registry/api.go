@@ -21,14 +21,17 @@ const maxBodyBytes = 64 << 10
 // integrationJSON is an integration in the JSON API. ClientSecret is set
 // only in the answers to create and rotate-secret.
 type integrationJSON struct {
-	ClientID       string    `json:"client_id"`
-	ClientSecret   string    `json:"client_secret,omitempty"`
-	Name           string    `json:"name"`
-	RedirectURIs   []string  `json:"redirect_uris"`
-	Scopes         []string  `json:"scopes"`
-	ResourceServer bool      `json:"resource_server"`
-	CreatedAt      time.Time `json:"created_at"`
-	UpdatedAt      time.Time `json:"updated_at"`
+	ClientID       string   `json:"client_id"`
+	ClientSecret   string   `json:"client_secret,omitempty"`
+	Name           string   `json:"name"`
+	RedirectURIs   []string `json:"redirect_uris"`
+	Scopes         []string `json:"scopes"`
+	ResourceServer bool     `json:"resource_server"`
+	// WebhookSecret is set only in the answer of a PATCH that made one.
+	WebhookURL    string    `json:"webhook_url,omitempty"`
+	WebhookSecret string    `json:"webhook_secret,omitempty"`
+	CreatedAt     time.Time `json:"created_at"`
+	UpdatedAt     time.Time `json:"updated_at"`
 }
 
 func toJSON(c store.Client) integrationJSON {
@@ -80,6 +83,10 @@ type patchRequest struct {
 	RedirectURIs   *[]string  `json:"redirect_uris"`
 	Scopes         *scopeList `json:"scopes"`
 	ResourceServer *bool      `json:"resource_server"`
+	// WebhookURL sets ("" removes) the webhook; RotateWebhookSecret makes
+	// it a new signing secret.
+	WebhookURL          *string `json:"webhook_url"`
+	RotateWebhookSecret bool    `json:"rotate_webhook_secret"`
 }
 
 // apiAccount returns the logged-in account, or answers 401 (and, for an
@@ -174,12 +181,19 @@ func (h *Handler) apiPatch(w http.ResponseWriter, r *http.Request) {
 		s := []string(*req.Scopes)
 		p.Scopes = &s
 	}
+	if !h.precheckWebhook(w, r, req) {
+		return
+	}
 	c, err := h.svc.UpdateAs(r.Context(), acct.ID, r.PathValue("id"), p)
 	if err != nil {
 		h.apiFail(w, r, err)
 		return
 	}
-	web.JSON(w, http.StatusOK, toJSON(c))
+	out := toJSON(c)
+	if !h.patchWebhook(w, r, acct, req, &out) {
+		return
+	}
+	web.JSON(w, http.StatusOK, out)
 }
 
 func (h *Handler) apiDelete(w http.ResponseWriter, r *http.Request) {

@@ -38,6 +38,7 @@ func (h *Handler) Routes(mux *http.ServeMux) {
 	mux.HandleFunc("PATCH /api/integrations/{id}", h.apiPatch)
 	mux.HandleFunc("DELETE /api/integrations/{id}", h.apiDelete)
 	mux.HandleFunc("POST /api/integrations/{id}/rotate-secret", h.apiRotate)
+	mux.HandleFunc("GET /api/integrations/{id}/webhook", h.apiWebhook)
 
 	mux.HandleFunc("GET /integrations", h.pageList)
 	mux.HandleFunc("GET /integrations/new", h.pageNew)
@@ -48,4 +49,7 @@ func (h *Handler) Routes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /integrations/{id}/rotate-secret", h.pageRotate)
 	mux.HandleFunc("GET /integrations/{id}/delete", h.pageConfirmDelete)
 	mux.HandleFunc("POST /integrations/{id}/delete", h.pageDelete)
+	mux.HandleFunc("GET /integrations/{id}/webhook", h.pageWebhook)
+	mux.HandleFunc("POST /integrations/{id}/webhook", h.pageSetWebhook)
+	mux.HandleFunc("POST /integrations/{id}/webhook/rotate-secret", h.pageRotateWebhookSecret)
 }

@@ -30,6 +30,7 @@ import (
 	"github.com/grantflow/grantflow/internal/authz/oauth"
 	"github.com/grantflow/grantflow/internal/scope"
 	"github.com/grantflow/grantflow/internal/store"
+	"github.com/grantflow/grantflow/internal/webhooks"
 )
 
 // Prefixes of generated credentials. The secret's prefix lets secret
@@ -69,6 +70,8 @@ type Service struct {
 	now     func() time.Time
 	lg      *slog.Logger
 	changed func(ctx context.Context)
+	// webhooks delivers integrations' events ([Service.SetWebhooks]).
+	webhooks *webhooks.Service
 }
 
 // OnChange sets what runs after an integration is updated, its secret

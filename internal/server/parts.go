@@ -55,7 +55,11 @@ func (s *Server) mountParts(ctx context.Context, mux *http.ServeMux) error {
 			return err
 		}},
 	)
-	return s.mountAutomation(ctx, mux)
+	if err := s.mountAutomation(ctx, mux); err != nil {
+		return err
+	}
+	s.mountWebhooks()
+	return nil
 }
 
 // SeedEstate gives an organization the demo estate: several networks of

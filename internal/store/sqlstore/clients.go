@@ -81,9 +81,14 @@ func (cs clients) UpdateClient(ctx context.Context, id string, update func(*stor
 		if err != nil {
 			return notFound(err)
 		}
-		created := c.CreatedAt
+		created, secret := c.CreatedAt, c.SecretHash
 		if err := update(&c); err != nil {
 			return err
+		}
+		if c.SecretHash != secret {
+			if err := queueClientEvent(ctx, tx, id, store.EventClientSecretRotated, store.ReasonSecretRotated, c.UpdatedAt); err != nil {
+				return err
+			}
 		}
 		c.ID, c.CreatedAt = id, created
 		args := clientArgs(c)
@@ -103,7 +108,10 @@ func (cs clients) DeleteClient(ctx context.Context, id string, at time.Time) err
 		if err := affected(res, err); err != nil {
 			return err
 		}
-		if _, err := revokeGrantsWhere(ctx, tx, `client_id = $3`, "client_deleted", at, id); err != nil {
+		if err := queueClientEvent(ctx, tx, id, store.EventClientDeleted, store.ReasonClientDeleted, at); err != nil {
+			return err
+		}
+		if _, err := revokeGrantsWhere(ctx, tx, `client_id = $3`, store.ReasonClientDeleted, at, id); err != nil {
 			return err
 		}
 		return publish(ctx, tx, store.ChangeClient, id, at)

@@ -216,6 +216,9 @@ func revokeGrant(ctx context.Context, tx *sql.Tx, id, reason string, at time.Tim
 	if n, _ := res.RowsAffected(); n == 0 {
 		return nil
 	}
+	if err := queueGrantEvents(ctx, tx, []string{id}, reason, at); err != nil {
+		return err
+	}
 	return publish(ctx, tx, store.ChangeGrant, id, at)
 }
 
@@ -244,6 +247,9 @@ func revokeGrantsWhere(ctx context.Context, tx *sql.Tx, where, reason string, at
 		if err := publish(ctx, tx, store.ChangeGrant, id, at); err != nil {
 			return nil, err
 		}
+	}
+	if err := queueGrantEvents(ctx, tx, ids, reason, at); err != nil {
+		return nil, err
 	}
 	return ids, nil
 }
@@ -374,10 +380,22 @@ func (g grants) Cleanup(ctx context.Context, p store.CleanupParams) (store.Clean
 	// A grant's rows (and its rotated refresh-token hashes) go only when no
 	// token of it can be used any more: revoked long enough ago, or idle past
 	// the refresh-token lifetime. Tokens go with it (ON DELETE CASCADE).
-	r.Grants, err = del(`DELETE FROM grants WHERE (revoked_at IS NOT NULL AND revoked_at < $1) OR (revoked_at IS NULL AND last_used_at < $2)`,
-		usv(p.RevokedBefore), usv(p.IdleBefore))
+	// Idle grants end here, not by a revocation: their webhook events are
+	// written in the deleting transaction.
+	err = g.s.tx(ctx, func(tx *sql.Tx) error {
+		if err := queueIdleEvents(ctx, tx, p.IdleBefore, p.Now); err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, `DELETE FROM grants WHERE (revoked_at IS NOT NULL AND revoked_at < $1) OR (revoked_at IS NULL AND last_used_at < $2)`,
+			usv(p.RevokedBefore), usv(p.IdleBefore))
+		if err != nil {
+			return err
+		}
+		r.Grants, err = res.RowsAffected()
+		return err
+	})
 	if err != nil {
-		return r, err
+		return r, fmt.Errorf("sqlstore: cleanup: %w", err)
 	}
 	// A redeemed code stays while its grant does, so replaying it revokes
 	// the grant however late the replay comes.

@@ -230,7 +230,7 @@ func TestIntegrationsPageRemove(t *testing.T) {
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("status %d", resp.StatusCode)
 	}
-	for _, want := range []string{"Network Insights", "Read wireless monitoring data", "1 Mar 2026"} {
+	for _, want := range []string{"Network Insights", "Read wireless monitoring data", "2026-03-01 "} {
 		if !strings.Contains(body, want) {
 			t.Errorf("page lacks %q", want)
 		}

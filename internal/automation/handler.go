@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"html/template"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -32,18 +31,9 @@ type Handler struct {
 	lg       *slog.Logger
 }
 
-var pageFuncs = template.FuncMap{
-	"date": func(t time.Time) string {
-		if t.IsZero() {
-			return "never"
-		}
-		return t.UTC().Format("2006-01-02 15:04 UTC")
-	},
-}
-
 // NewHandler returns the pages and API over svc.
 func NewHandler(svc *Service, sessions web.Sessions, lg *slog.Logger) (*Handler, error) {
-	pages, err := web.NewRenderer(templatesFS, lg, pageFuncs, "templates/*.html")
+	pages, err := web.NewRenderer(templatesFS, lg, nil, "templates/*.html")
 	if err != nil {
 		return nil, fmt.Errorf("automation: %w", err)
 	}

@@ -82,7 +82,7 @@ func (h *Handler) auditPage(w http.ResponseWriter, r *http.Request) {
 	emails := map[string]string{}
 	for _, e := range events {
 		page.Rows = append(page.Rows, auditRow{
-			Time:    e.At.UTC().Format("2006-01-02 15:04:05 UTC"),
+			Time:    web.FormatTime(e.At),
 			Action:  e.Action,
 			Actor:   h.actorEmail(r, emails, e.ActorAccountID),
 			Client:  e.ActorClientID,

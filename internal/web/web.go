@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"path"
 	"strings"
+	"time"
 )
 
 //go:embed templates/*.html
@@ -34,6 +35,18 @@ func Static() http.Handler {
 		}
 		files.ServeHTTP(w, r)
 	}))
+}
+
+// TimeFormat is how every page shows a time: in UTC, to the minute.
+const TimeFormat = "2006-01-02 15:04 UTC"
+
+// FormatTime formats t for a page; the zero time (something that never
+// happened, such as a last use) is "never". Templates call it as "date".
+func FormatTime(t time.Time) string {
+	if t.IsZero() {
+		return "never"
+	}
+	return t.UTC().Format(TimeFormat)
 }
 
 // Chrome is what the layout needs on every page.
@@ -57,9 +70,10 @@ type Renderer struct {
 }
 
 // NewRenderer parses every pattern in fsys as a page. The page's name is its
-// base file name (e.g. "consent.html"). funcs may be nil.
+// base file name (e.g. "consent.html"). funcs may be nil; every page has
+// "date" ([FormatTime]).
 func NewRenderer(fsys fs.FS, lg *slog.Logger, funcs template.FuncMap, patterns ...string) (*Renderer, error) {
-	base := template.New("layout").Funcs(template.FuncMap{"chrome": func(c Chrome) Chrome { return c }})
+	base := template.New("layout").Funcs(template.FuncMap{"chrome": func(c Chrome) Chrome { return c }, "date": FormatTime})
 	if funcs != nil {
 		base = base.Funcs(funcs)
 	}

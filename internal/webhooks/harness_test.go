@@ -88,14 +88,22 @@ func openStore(t *testing.T, path string) *sqlstore.Store {
 // when path is ""), delivering webhooks with cfg's delays.
 func startServer(t *testing.T, path string, clk *clock, cfg webhooks.Config) *env {
 	t.Helper()
-	fresh := path == ""
-	if fresh {
+	fresh := path == "" || strings.HasPrefix(path, "postgres")
+	if path == "" {
 		path = filepath.Join(t.TempDir(), "grantflow.db")
 	}
 	if clk == nil {
 		clk = &clock{}
 	}
-	st := openStore(t, path)
+	var st *sqlstore.Store
+	if strings.HasPrefix(path, "postgres") {
+		var err error
+		if st, err = sqlstore.OpenPostgres(context.Background(), path, logger(t)); err != nil {
+			t.Fatal(err)
+		}
+	} else {
+		st = openStore(t, path)
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

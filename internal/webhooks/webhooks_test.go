@@ -15,6 +15,7 @@ import (
 	"github.com/grantflow/grantflow/internal/authz"
 	"github.com/grantflow/grantflow/internal/registry"
 	"github.com/grantflow/grantflow/internal/store"
+	"github.com/grantflow/grantflow/internal/store/storetest"
 	"github.com/grantflow/grantflow/internal/webhooks"
 )
 
@@ -23,7 +24,16 @@ import (
 // organization, and no token ever appears in a body.
 func TestEveryEventThroughTheRealFlows(t *testing.T) {
 	t.Parallel()
-	e := startServer(t, "", nil, fastDelivery)
+	everyEvent(t, startServer(t, "", nil, fastDelivery))
+}
+
+// TestEveryEventOnPostgres is the same on PostgreSQL.
+func TestEveryEventOnPostgres(t *testing.T) {
+	t.Parallel()
+	everyEvent(t, startServer(t, storetest.NewPostgresDatabase(t), nil, fastDelivery))
+}
+
+func everyEvent(t *testing.T, e *env) {
 	rcv := newReceiver(t, nil)
 	cl, clientSecret := e.app(rcv)
 	conf := e.oauthConfig(cl, clientSecret)

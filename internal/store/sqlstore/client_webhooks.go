@@ -45,6 +45,8 @@ func newEventID() string {
 	return "msg_" + hex.EncodeToString(b)
 }
 
+// Parameters in a SELECT list are cast: PostgreSQL would take them for text.
+
 // queueGrantEvents writes, in the revoking transaction, the webhook event
 // of each grant just revoked for reason, for clients with an enabled
 // webhook. A deleted client's grants get none: its client.deleted says it.
@@ -55,7 +57,7 @@ func queueGrantEvents(ctx context.Context, q querier, ids []string, reason strin
 	typ := store.GrantEventType(reason)
 	for _, id := range ids {
 		if _, err := q.ExecContext(ctx, `INSERT INTO client_webhook_events (id, client_id, type, org_id, grant_id, reason, created_at, state, next_attempt_at)
-			SELECT $1, g.client_id, $2, g.org_id, g.id, $3, $4, 'pending', $4
+			SELECT CAST($1 AS TEXT), g.client_id, CAST($2 AS TEXT), g.org_id, g.id, CAST($3 AS TEXT), CAST($4 AS BIGINT), 'pending', CAST($4 AS BIGINT)
 			FROM grants g JOIN client_webhooks w ON w.client_id = g.client_id AND w.enabled WHERE g.id = $5`,
 			newEventID(), typ, reason, usv(at), id); err != nil {
 			return err
@@ -92,7 +94,7 @@ func queueIdleEvents(ctx context.Context, tx *sql.Tx, idleBefore, at time.Time) 
 // caller's transaction, if the client has an enabled webhook.
 func queueClientEvent(ctx context.Context, q querier, clientID, typ, reason string, at time.Time) error {
 	_, err := q.ExecContext(ctx, `INSERT INTO client_webhook_events (id, client_id, type, reason, created_at, state, next_attempt_at)
-		SELECT $1, client_id, $2, $3, $4, 'pending', $4 FROM client_webhooks WHERE client_id = $5 AND enabled`,
+		SELECT CAST($1 AS TEXT), client_id, CAST($2 AS TEXT), CAST($3 AS TEXT), CAST($4 AS BIGINT), 'pending', CAST($4 AS BIGINT) FROM client_webhooks WHERE client_id = $5 AND enabled`,
 		newEventID(), typ, reason, usv(at), clientID)
 	return err
 }

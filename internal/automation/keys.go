@@ -9,6 +9,7 @@ import (
 	"github.com/grantflow/grantflow/internal/automation/keeper"
 	"github.com/grantflow/grantflow/internal/automation/vault"
 	"github.com/grantflow/grantflow/internal/store"
+	"github.com/grantflow/grantflow/internal/webhooks"
 )
 
 // RotateResult says what a key rotation did.
@@ -106,6 +107,14 @@ func (s *Service) resealAll(ctx context.Context, key string) (int, error) {
 		n++
 	} else if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return n, err
+	}
+	if cw, ok := s.st.(store.ClientWebhookStore); ok {
+		// Integration webhook secrets are sealed by this vault too.
+		m, err := webhooks.Reseal(ctx, cw.ClientWebhooks(), s.vault.Reseal)
+		n += m
+		if err != nil {
+			return n, err
+		}
 	}
 	states, err := s.auto.ListAuthStates(ctx)
 	if err != nil {

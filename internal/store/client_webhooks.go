@@ -116,6 +116,10 @@ type ClientWebhooks interface {
 	// with no failure streak); ErrNotFound for an unknown client.
 	SetClientWebhook(ctx context.Context, w ClientWebhook) error
 	GetClientWebhook(ctx context.Context, clientID string) (ClientWebhook, error)
+	// ListClientWebhooks returns every webhook (key rotation re-seals them).
+	ListClientWebhooks(ctx context.Context) ([]ClientWebhook, error)
+	// ResealClientWebhook replaces the sealed secret if it still is old.
+	ResealClientWebhook(ctx context.Context, clientID, old, sealed string) error
 	// DeleteClientWebhook removes it and its events.
 	DeleteClientWebhook(ctx context.Context, clientID string) error
 	// ListWebhookEvents returns the client's newest events, newest first,

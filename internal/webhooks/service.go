@@ -256,3 +256,32 @@ func (s *Service) Status(ctx context.Context, clientID string, limit int) (Statu
 // SetConfig replaces the delivery settings (tests shorten the delays); call
 // it before [Service.Run].
 func (s *Service) SetConfig(cfg Config) { s.cfg = cfg.withDefaults() }
+
+// Reseal moves every webhook secret in st to the vault's newest data key
+// with reseal ([vault.Vault.Reseal]), for a key rotation, and counts them.
+// A secret that no longer opens is left alone: its deliveries fail
+// visibly until the owner rotates it.
+func Reseal(ctx context.Context, st store.ClientWebhooks, reseal func(ctx context.Context, sealed, ad string) (string, error)) (int, error) {
+	list, err := st.ListClientWebhooks(ctx)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, w := range list {
+		sealed, err := reseal(ctx, w.SecretBox, secretAD(w.ClientID))
+		if errors.Is(err, vault.ErrOpen) || errors.Is(err, vault.ErrUnknownKey) {
+			continue
+		}
+		if err != nil {
+			return n, fmt.Errorf("webhooks: reseal %s: %w", w.ClientID, err)
+		}
+		if sealed == w.SecretBox {
+			continue
+		}
+		if err := st.ResealClientWebhook(ctx, w.ClientID, w.SecretBox, sealed); err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
+}

@@ -319,3 +319,23 @@ func waitUntil(t *testing.T, what string, ok func() bool) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// TestKeyRotationKeepsSecrets: `keys rotate` re-seals webhook secrets
+// before it deletes the old data keys, so deliveries stay signed.
+func TestKeyRotationKeepsSecrets(t *testing.T) {
+	t.Parallel()
+	e := startServer(t, "", nil, fastDelivery)
+	rcv := newReceiver(t, nil)
+	cl, _ := e.app(rcv)
+	ctx := context.Background()
+	res, err := e.srv.Automation.RotateKeys(ctx, 0)
+	if err != nil || len(res.DeletedKeys) == 0 {
+		t.Fatalf("RotateKeys = %+v, %v", res, err)
+	}
+	if _, _, err := e.srv.Registry.RotateSecret(ctx, cl.ID); err != nil {
+		t.Fatal(err)
+	}
+	if d := rcv.waitFor("client.secret_rotated", ofType(store.EventClientSecretRotated, "")); !d.SignatureOK {
+		t.Error("after a key rotation the delivery is not signed with the webhook's secret")
+	}
+}

@@ -118,6 +118,16 @@ func (c clientWebhooks) GetClientWebhook(ctx context.Context, clientID string) (
 	return w, notFound(err)
 }
 
+func (c clientWebhooks) ListClientWebhooks(ctx context.Context) ([]store.ClientWebhook, error) {
+	rows, err := c.s.r.QueryContext(ctx, `SELECT `+clientWebhookCols+` FROM client_webhooks ORDER BY client_id`)
+	return scanAll(rows, err, scanClientWebhook)
+}
+
+func (c clientWebhooks) ResealClientWebhook(ctx context.Context, clientID, old, sealed string) error {
+	_, err := c.s.w.ExecContext(ctx, `UPDATE client_webhooks SET secret_box = $1 WHERE client_id = $2 AND secret_box = $3`, sealed, clientID, old)
+	return err
+}
+
 func (c clientWebhooks) DeleteClientWebhook(ctx context.Context, clientID string) error {
 	res, err := c.s.w.ExecContext(ctx, `DELETE FROM client_webhooks WHERE client_id = $1`, clientID)
 	return affected(res, err)

@@ -54,7 +54,7 @@ func TestAPIKeysPage(t *testing.T) {
 	}
 	status, body, _ = e.page("POST", "/account/api-keys", acct, url.Values{"csrf_token": {"csrf-ok"}})
 	m := newKeyRe.FindStringSubmatch(body)
-	if status != 200 || m == nil {
+	if status != 200 || m == nil || !strings.Contains(body, `data-copy="new-api-key"`) {
 		t.Fatalf("create: %d %s", status, body)
 	}
 	key := m[1]

@@ -95,7 +95,8 @@ func TestPagesCreate(t *testing.T) {
 		t.Fatalf("create: %d %s", r.status, r.body)
 	}
 	secret, id := findSecret.FindString(r.body), findID.FindString(r.body)
-	if secret == "" || id == "" || !strings.Contains(r.body, "shown only once") || r.header.Get("Cache-Control") != "no-store" {
+	if secret == "" || id == "" || !strings.Contains(r.body, "shown only once") || r.header.Get("Cache-Control") != "no-store" ||
+		!strings.Contains(r.body, `data-copy="client_secret"`) || !strings.Contains(r.body, `src="/static/copy.js"`) {
 		t.Fatalf("secret page lacks the id, secret, warning or no-store: %v\n%s", r.header, r.body)
 	}
 	c, err := e.svc.Get(context.Background(), id)

@@ -44,4 +44,8 @@ func TestNotFoundPageAndFavicon(t *testing.T) {
 	if _, body := fetch("GET", "/login"); !strings.Contains(body, `<link rel="icon" href="/static/favicon.svg"`) {
 		t.Error("pages do not link the favicon")
 	}
+	// The copy buttons' script is a file the CSP allows.
+	if resp, body := fetch("GET", "/static/copy.js"); resp.StatusCode != http.StatusOK || !strings.Contains(resp.Header.Get("Content-Type"), "javascript") || !strings.Contains(body, "data-copy") {
+		t.Errorf("copy.js: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
 }

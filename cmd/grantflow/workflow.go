@@ -126,7 +126,7 @@ func (e *wfEnv) queue(ctx context.Context, work bool) error {
 	if err != nil {
 		return err
 	}
-	e.svc.SetQueue(e.runner)
+	e.svc.SetQueue(e.runner, work)
 	return nil
 }
 

@@ -158,7 +158,7 @@ func (s *Server) Start(ctx context.Context) (stop func(), err error) {
 		return nil, fmt.Errorf("server: start jobs: %w", err)
 	}
 	if s.Workflows != nil {
-		s.Workflows.SetQueue(runner)
+		s.Workflows.SetQueue(runner, true)
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup

@@ -112,7 +112,7 @@ func TestDeadReplicaRunsAreTakenOver(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv.Workflows.SetQueue(q)
+	srv.Workflows.SetQueue(q, false)
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), workerChildEnv+"="+dbURL)
 	cmd.Stderr = t.Output()

@@ -88,7 +88,7 @@ func TestBrowserWorkflowRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = ins.Stop(context.Background()) })
-	e.srv.Workflows.SetQueue(laterQueue{r: ins, delay: 1500 * time.Millisecond})
+	e.srv.Workflows.SetQueue(laterQueue{r: ins, delay: 1500 * time.Millisecond}, false)
 
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(exe),

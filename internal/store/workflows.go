@@ -158,6 +158,13 @@ type Runs interface {
 	// status running or waiting, and reports whether it did: false means
 	// another process took the run over or it ended.
 	Heartbeat(ctx context.Context, id, owner string, at time.Time) (bool, error)
+	// HeartbeatOwner sets HeartbeatAt of every running run owner works, in
+	// one statement: one write per interval per process, whatever the
+	// number of its runs.
+	HeartbeatOwner(ctx context.Context, owner string, at time.Time) error
+	// OwnedRuns returns the running runs owner works, each with whether a
+	// cancel was requested. A run it works that is missing was taken over.
+	OwnedRuns(ctx context.Context, owner string) (map[string]bool, error)
 	// StaleRuns returns up to limit runs in status running whose HeartbeatAt
 	// is before before (or zero): their process died. Oldest heartbeat first.
 	StaleRuns(ctx context.Context, before time.Time, limit int) ([]Run, error)

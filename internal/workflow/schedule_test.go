@@ -97,7 +97,7 @@ func startSchedEnv(t *testing.T, st *sqlstore.Store, start time.Time) *schedEnv 
 	ts.Start()
 	t.Cleanup(ts.Close)
 	e := &schedEnv{t: t, clk: clk, srv: srv, st: st, q: &queue{}}
-	srv.Workflows.SetQueue(e.q)
+	srv.Workflows.SetQueue(e.q, false)
 	org, err := srv.Identity.CreateOrganization(ctx, "Acme")
 	if err != nil {
 		t.Fatal(err)

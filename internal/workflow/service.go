@@ -45,8 +45,11 @@ type Config struct {
 	// Heartbeat is how often a working process proves it lives; a run
 	// whose heartbeat is older than 6 of them is taken over.
 	Heartbeat time.Duration
-	// Workers is how many runs one process works at once.
+	// Workers is how many queued runs one process works at once.
 	Workers int
+	// LocalRuns is how many on-demand runs a process that works runs
+	// starts itself at once; beyond that they go through the queue.
+	LocalRuns int
 	// Region is the $env region variable (prod-nam, prod-eu, prod-apjc).
 	Region string
 }
@@ -69,11 +72,12 @@ type Service struct {
 	lib   *library
 
 	// A process that works runs (Task was called) runs the on-demand runs
-	// it accepts itself, up to Workers at once, without a round trip
+	// it accepts itself, up to LocalRuns at once, without a round trip
 	// through the job queue; the queue takes the overflow.
 	worker bool
 	slots  chan struct{}
 	local  sync.WaitGroup
+	mon    monitor
 }
 
 // New builds the service.
@@ -87,6 +91,9 @@ func New(cfg Config, st store.Store, auto *automation.Service, rec *audit.Record
 	if cfg.Workers == 0 {
 		cfg.Workers = 100
 	}
+	if cfg.LocalRuns == 0 {
+		cfg.LocalRuns = 1000
+	}
 	if cfg.Region == "" {
 		cfg.Region = "prod-nam"
 	}
@@ -96,7 +103,7 @@ func New(cfg Config, st store.Store, auto *automation.Service, rec *audit.Record
 	host, _ := os.Hostname()
 	s := &Service{cfg: cfg, st: st, wfs: st.Workflows(), runs: st.Runs(), auto: auto, audit: rec, lg: lg,
 		owner: fmt.Sprintf("%s/%d/%s", host, os.Getpid(), newID("")[:8])}
-	s.slots = make(chan struct{}, cfg.Workers)
+	s.slots = make(chan struct{}, cfg.LocalRuns)
 	s.eng = engine.New(engine.Config{Types: activities.All(), Limits: cfg.Limits, Python: cfg.Python, Now: cfg.Now, Log: lg})
 	lib, err := newLibrary(s.eng)
 	if err != nil {
@@ -109,10 +116,13 @@ func New(cfg Config, st store.Store, auto *automation.Service, rec *audit.Record
 // Engine is the service's engine.
 func (s *Service) Engine() *engine.Engine { return s.eng }
 
-// SetQueue sets where runs are enqueued (the process's job runner).
-func (s *Service) SetQueue(q Enqueuer) {
+// SetQueue sets where runs are enqueued (the process's job runner);
+// works says whether that runner works runs here (it was started with
+// [Service.Task]), so that this process also starts the on-demand runs it
+// accepts itself.
+func (s *Service) SetQueue(q Enqueuer, works bool) {
 	s.mu.Lock()
-	s.queue = q
+	s.queue, s.worker = q, works
 	s.mu.Unlock()
 }
 
@@ -126,12 +136,8 @@ func (s *Service) enqueue(ctx context.Context, runID string) error {
 	return q.Enqueue(ctx, TaskKind, runID)
 }
 
-// Task is the River task that works runs, for jobs.Start. A process that
-// registers it also runs its own on-demand runs directly.
+// Task is the River task that works runs, for jobs.Start.
 func (s *Service) Task() jobs.Task {
-	s.mu.Lock()
-	s.worker = true
-	s.mu.Unlock()
 	return jobs.Task{Kind: TaskKind, Workers: s.cfg.Workers, Work: s.work}
 }
 

@@ -78,7 +78,7 @@ func newSvcEnv(t *testing.T) *svcEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.svc.SetQueue(runner)
+	e.svc.SetQueue(runner, true)
 	t.Cleanup(func() {
 		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()

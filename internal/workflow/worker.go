@@ -72,37 +72,82 @@ func (s *Service) execute(ctx context.Context, r store.Run) error {
 	}
 	rctx, cancel := context.WithCancelCause(context.WithoutCancel(ctx))
 	defer cancel(nil)
-	hbDone := make(chan struct{})
-	go s.heartbeat(rctx, r.ID, cancel, hbDone)
+	unwatch := s.watch(r.ID, cancel)
 	res := s.eng.Execute(rctx, run)
-	cancel(nil)
-	<-hbDone
+	unwatch()
 	return s.finish(ctx, r, res, rec)
 }
 
-// heartbeat proves the run's process lives and notices a cancellation.
-func (s *Service) heartbeat(ctx context.Context, runID string, cancel context.CancelCauseFunc, done chan<- struct{}) {
-	defer close(done)
-	beat := time.NewTicker(s.cfg.Heartbeat)
-	defer beat.Stop()
-	check := time.NewTicker(time.Second)
-	defer check.Stop()
-	for {
-		select {
-		case <-ctx.Done():
+// monitor is this process's watch over the runs it works: one heartbeat
+// write per interval and one read a second for all of them, whatever their
+// number, instead of a write and a read per run.
+type monitor struct {
+	mu      sync.Mutex
+	runs    map[string]context.CancelCauseFunc
+	running bool
+}
+
+var errTakenOver = errors.New("another process took the run over")
+
+// watch registers a run this process works until the returned function is
+// called: its heartbeat is kept, and it is cancelled when a cancel is
+// requested or another process took it over.
+func (s *Service) watch(runID string, cancel context.CancelCauseFunc) func() {
+	m := &s.mon
+	m.mu.Lock()
+	if m.runs == nil {
+		m.runs = map[string]context.CancelCauseFunc{}
+	}
+	m.runs[runID] = cancel
+	if !m.running {
+		m.running = true
+		go s.monitor()
+	}
+	m.mu.Unlock()
+	return func() {
+		m.mu.Lock()
+		delete(m.runs, runID)
+		m.mu.Unlock()
+	}
+}
+
+func (s *Service) monitor() {
+	ctx := context.Background()
+	check := min(time.Second, s.cfg.Heartbeat)
+	tick := time.NewTicker(check)
+	defer tick.Stop()
+	lastBeat := time.Now()
+	for range tick.C {
+		s.mon.mu.Lock()
+		if len(s.mon.runs) == 0 {
+			s.mon.running = false
+			s.mon.mu.Unlock()
 			return
-		case <-beat.C:
-			ok, err := s.runs.Heartbeat(ctx, runID, s.owner, s.now())
-			if err == nil && !ok {
-				// Taken over (this process was presumed dead): stop.
-				cancel(errors.New("another process took the run over"))
-				return
+		}
+		watched := make(map[string]context.CancelCauseFunc, len(s.mon.runs))
+		for id, c := range s.mon.runs {
+			watched[id] = c
+		}
+		s.mon.mu.Unlock()
+		if time.Since(lastBeat) >= s.cfg.Heartbeat-check/2 {
+			if err := s.runs.HeartbeatOwner(ctx, s.owner, s.now()); err != nil {
+				s.lg.Warn("workflow heartbeat failed", "err", err)
 			}
-		case <-check.C:
-			r, err := s.runs.GetRun(ctx, runID)
-			if err == nil && r.CancelRequested {
+			lastBeat = time.Now()
+		}
+		owned, err := s.runs.OwnedRuns(ctx, s.owner)
+		if err != nil {
+			s.lg.Warn("reading this process's runs failed", "err", err)
+			continue
+		}
+		for id, cancel := range watched {
+			switch requested, mine := owned[id]; {
+			case !mine:
+				// Ended in the meantime (finish has not unwatched yet) or
+				// taken over: either way nothing more to do for it here.
+				cancel(errTakenOver)
+			case requested:
 				cancel(engine.ErrCancelled)
-				return
 			}
 		}
 	}
@@ -384,6 +429,8 @@ type recorder struct {
 	last    time.Time
 	secrets []string
 	count   int
+	timers  map[int]*time.Timer // repeatable effects not yet shown
+	flushMu sync.Mutex
 }
 
 // maxRecords bounds the records kept of pure activities in one run (a
@@ -446,12 +493,35 @@ func (rc *recorder) row(r *engine.Record) store.RunActivity {
 // flight; everything else waits for the next write.
 func (rc *recorder) Started(r *engine.Record) {
 	rc.queue(r)
-	if r.Effect && !r.Repeatable {
+	switch {
+	case r.Effect && !r.Repeatable:
 		if err := rc.flush(context.Background()); err != nil {
 			rc.s.lg.Error("recording an activity's start failed", "run", rc.runID, "err", err)
 		}
+	case r.Effect:
+		// A quick GET shows up when it ends; a slow one (or a sleep) is
+		// shown running on the run page once it has taken a moment.
+		seq := r.Seq
+		t := time.AfterFunc(slowEffect, func() {
+			rc.mu.Lock()
+			_, pending := rc.pending[seq]
+			rc.mu.Unlock()
+			if pending {
+				_ = rc.flush(context.Background())
+			}
+		})
+		rc.mu.Lock()
+		if rc.timers == nil {
+			rc.timers = map[int]*time.Timer{}
+		}
+		rc.timers[seq] = t
+		rc.mu.Unlock()
 	}
 }
+
+// slowEffect is how long a repeatable effect runs before its start is
+// written for the run page.
+const slowEffect = 200 * time.Millisecond
 
 // Ended records an execution's end: an effect's at once (the run goes on
 // only when it is durable), together with what is pending; the rest in
@@ -459,6 +529,10 @@ func (rc *recorder) Started(r *engine.Record) {
 func (rc *recorder) Ended(r *engine.Record) error {
 	rc.queue(r)
 	rc.mu.Lock()
+	if t, ok := rc.timers[r.Seq]; ok {
+		t.Stop()
+		delete(rc.timers, r.Seq)
+	}
 	due := r.Effect || len(rc.pending) >= 200 || time.Since(rc.last) > time.Second
 	rc.mu.Unlock()
 	if due {
@@ -483,6 +557,10 @@ func (rc *recorder) queue(r *engine.Record) {
 }
 
 func (rc *recorder) flush(ctx context.Context) error {
+	// Writes happen in the order their snapshots were taken, so a slow
+	// effect's "running" row never lands after its end.
+	rc.flushMu.Lock()
+	defer rc.flushMu.Unlock()
 	rc.mu.Lock()
 	rows := make([]store.RunActivity, 0, len(rc.pending))
 	for _, a := range rc.pending {

@@ -133,6 +133,30 @@ func (rs runs) Heartbeat(ctx context.Context, id, owner string, at time.Time) (b
 	return n == 1, err
 }
 
+func (rs runs) HeartbeatOwner(ctx context.Context, owner string, at time.Time) error {
+	_, err := rs.s.w.ExecContext(ctx, `UPDATE workflow_runs SET heartbeat_at = $1 WHERE status = $2 AND owner = $3`,
+		usv(at), store.RunRunning, owner)
+	return err
+}
+
+func (rs runs) OwnedRuns(ctx context.Context, owner string) (map[string]bool, error) {
+	rows, err := rs.s.r.QueryContext(ctx, `SELECT id, cancel_requested FROM workflow_runs WHERE status = $1 AND owner = $2`, store.RunRunning, owner)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]bool{}
+	for rows.Next() {
+		var id string
+		var cancel bool
+		if err := rows.Scan(&id, &cancel); err != nil {
+			return nil, err
+		}
+		out[id] = cancel
+	}
+	return out, rows.Err()
+}
+
 func (rs runs) StaleRuns(ctx context.Context, before time.Time, limit int) ([]store.Run, error) {
 	if limit <= 0 {
 		limit = 100

@@ -138,6 +138,14 @@ func start[TTx any](ctx context.Context, st *sqlstore.Store, driver riverdriver.
 		PeriodicJobs:      pjobs,
 		FetchCooldown:     20 * time.Millisecond,
 		FetchPollInterval: 100 * time.Millisecond,
+		// A periodic job whose process died stays "running" until rescued,
+		// and its unique key keeps the leader from inserting the next one:
+		// River's default (an hour) would stop the schedules that long.
+		// Jobs past both this and their own timeout are rescued; tasks have
+		// none (Timeout -1) and are never rescued. (River wants JobTimeout,
+		// the fallback no worker here uses, no longer than this.)
+		RescueStuckJobsAfter: 30 * time.Second,
+		JobTimeout:           30 * time.Second,
 	}
 	if len(periodic) == 0 && len(tasks) == 0 {
 		cfg = &river.Config{Logger: quiet(lg)} // insert only

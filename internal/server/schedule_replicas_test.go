@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"os/exec"
+	"strings"
 	"testing"
 	"time"
 
@@ -183,4 +184,137 @@ func riverLeader(t *testing.T, dbURL string) string {
 		return "(none: " + err.Error() + ")"
 	}
 	return id
+}
+
+// The replica working the firing job is killed (SIGKILL) in the middle of
+// it, with 1,000 schedules due at one instant: River's job stays "running"
+// on the dead process, and yet every schedule fires once, on time (within
+// the misfire grace), because the stuck job is rescued well before that.
+func TestScheduleReplicaKilledMidTick(t *testing.T) {
+	t.Parallel()
+	dbURL := storetest.NewPostgresDatabase(t)
+	ctx := context.Background()
+	lg := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
+	st, err := sqlstore.OpenPostgres(ctx, dbURL, lg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	cfg := config.Default()
+	cfg.AutomationKey = testAutomationKey
+	srv, err := server.New(ctx, cfg, st, lg, server.Options{WorkflowHeartbeat: testHeartbeat})
+	if err != nil {
+		t.Fatal(err)
+	}
+	org, err := srv.Identity.CreateOrganization(ctx, "Acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tenant, err := srv.Automation.EnsureTenant(ctx, org.ID, false, automation.TriggerTenantCreated, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	wfID := importJSON(t, srv, tenant, workflow.Actor{}, tickWF)
+	type replica struct {
+		cmd     *exec.Cmd
+		started time.Time
+	}
+	var procs []replica
+	for i := range 2 {
+		cmd := exec.Command(os.Args[0], "-test.run=^$")
+		cmd.Env = append(os.Environ(), workerChildEnv+"="+dbURL)
+		cmd.Stderr = t.Output()
+		stdin, _ := cmd.StdinPipe()
+		stdout, _ := cmd.StdoutPipe()
+		started := time.Now()
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = stdin.Close(); _ = cmd.Wait() })
+		if line, _ := bufio.NewReader(stdout).ReadString('\n'); line != "working\n" {
+			t.Fatalf("replica %d did not start: %q", i, line)
+		}
+		procs = append(procs, replica{cmd, started})
+		time.Sleep(1500 * time.Millisecond)
+	}
+	const n = 1000
+	due := time.Now().Add(10 * time.Second).Truncate(time.Second)
+	spec := fmt.Sprintf(`{"kind":"every","every":%d,"timezone":"UTC","start":%q}`, int64(time.Hour), due.UTC().Format(time.RFC3339Nano))
+	now := store.Micro(time.Now())
+	for i := range n {
+		if err := st.Schedules().CreateSchedule(ctx, store.Schedule{ID: fmt.Sprintf("sch_tick%05d", i), TenantID: tenant.ID, WorkflowID: wfID,
+			UniqueName: "definition_workflow_tick", Name: "tick", Spec: []byte(spec), Misfire: store.MisfireRunOnce, Enabled: true,
+			State: store.ScheduleActive, NextDueAt: due, CreatedAt: now, UpdatedAt: now}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db, err := sql.Open("pgx", dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	// Wait until some due times have fired, then kill whoever works the job.
+	time.Sleep(time.Until(due))
+	var client string
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		var fired int
+		_ = db.QueryRow(`SELECT count(*) FROM workflow_schedule_firings`).Scan(&fired)
+		err := db.QueryRow(`SELECT attempted_by[array_length(attempted_by, 1)] FROM river_job
+			WHERE state = 'running' AND kind = 'grantflow_periodic' AND args->>'name' = $1`, workflow.ScheduleJob).Scan(&client)
+		if err == nil && fired > 0 && fired < n/2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("never saw the firing job running with some due times fired (%d fired, %v)", fired, err)
+		}
+	}
+	// River names a client after its host and start time: the replica
+	// started last before that time is the one.
+	at, err := time.ParseInLocation("2006_01_02T15_04_05.000000", riverClientTime(client), time.UTC)
+	if err != nil {
+		t.Fatalf("client id %q: %v", client, err)
+	}
+	victim := -1
+	for i, p := range procs {
+		if !p.started.After(at) {
+			victim = i
+		}
+	}
+	if victim < 0 {
+		t.Fatalf("no replica started before client %s", client)
+	}
+	if err := procs[victim].cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	_ = procs[victim].cmd.Wait()
+	var fired int
+	_ = db.QueryRow(`SELECT count(*) FROM workflow_schedule_firings`).Scan(&fired)
+	t.Logf("killed replica %d (River client %s) while it fired: %d of %d due times fired by then", victim, client, fired, n)
+
+	deadline := due.Add(workflow.MisfireGrace + 30*time.Second)
+	for ; time.Now().Before(deadline); time.Sleep(time.Second) {
+		if _ = db.QueryRow(`SELECT count(*) FROM workflow_schedule_firings`).Scan(&fired); fired >= n {
+			break
+		}
+	}
+	var runs, onTime, distinct int
+	var late float64
+	_ = db.QueryRow(`SELECT count(*), count(*) FILTER (WHERE outcome = 'run' AND run_id <> ''), count(DISTINCT schedule_id),
+		COALESCE(max(fired_at - due_at), 0) / 1e6 FROM workflow_schedule_firings`).Scan(&fired, &onTime, &distinct, &late)
+	_ = db.QueryRow(`SELECT count(*) FROM workflow_runs WHERE schedule_id LIKE 'sch_tick%'`).Scan(&runs)
+	if fired != n || onTime != n || distinct != n || runs != n {
+		t.Fatalf("after the kill: %d firings (%d on time, %d schedules), %d runs; want %d of each", fired, onTime, distinct, runs, n)
+	}
+	t.Logf("every one of %d due times fired once, on time; the last %.1f s after its due time", n, late)
+}
+
+// riverClientTime is the start time in a River client id such as
+// "vm_2026_12_01T21_38_11_811012", as "2006_01_02T15_04_05.000000".
+func riverClientTime(id string) string {
+	parts := strings.Split(id, "_")
+	if len(parts) < 6 {
+		return id
+	}
+	p := parts[len(parts)-6:]
+	return strings.Join(p[:5], "_") + "." + p[5]
 }

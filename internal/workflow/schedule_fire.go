@@ -31,6 +31,12 @@ const MisfireGrace = 2 * time.Minute
 // this count and the schedule goes on from now.
 const maxCatchUp = 10_000
 
+// scheduleJobTimeout bounds one tick (a longer backlog goes on at the
+// next). With River's rescue of stuck jobs after 30 s (internal/jobs), a
+// tick whose process died is taken up again within about a minute, well
+// inside MisfireGrace.
+const scheduleJobTimeout = 30 * time.Second
+
 // fireWorkers is how many schedules one tick fires at once.
 const fireWorkers = 8
 
@@ -38,7 +44,7 @@ const fireWorkers = 8
 // runs it on one process at a time; Fire's compare-and-swap keeps a due
 // time to one run even if two overlap.
 func (s *Service) SchedulePeriodic() []jobs.Periodic {
-	return []jobs.Periodic{{Name: ScheduleJob, Interval: ScheduleTick, Run: func(ctx context.Context) error {
+	return []jobs.Periodic{{Name: ScheduleJob, Interval: ScheduleTick, Timeout: scheduleJobTimeout, Run: func(ctx context.Context) error {
 		_, err := s.FireSchedules(ctx)
 		return err
 	}}}

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/grantflow/grantflow/internal/workflow"
 )
 
 // runKeys is `grantflow keys rotate`: a new Automation data key, every
@@ -22,7 +24,7 @@ func runKeys(ctx context.Context, c *cli, args []string) error {
 		asJSON bool
 		settle time.Duration
 	)
-	st, svc, _, err := c.automationCommand(ctx, "keys "+sub, rest, func(fs *flag.FlagSet) {
+	st, svc, lg, err := c.automationCommand(ctx, "keys "+sub, rest, func(fs *flag.FlagSet) {
 		fs.BoolVar(&asJSON, "json", false, "print JSON")
 		fs.DurationVar(&settle, "settle", 2*time.Second, "wait after making the new key, so values sealed a moment before are re-sealed too")
 	})
@@ -30,6 +32,11 @@ func runKeys(ctx context.Context, c *cli, args []string) error {
 		return err
 	}
 	defer st.Close()
+	// The workflow engine seals values with the same vault; building it
+	// registers them for re-sealing.
+	if _, err := workflow.New(workflow.Config{}, st, svc, nil, lg); err != nil {
+		return err
+	}
 	res, err := svc.RotateKeys(ctx, settle)
 	if err != nil {
 		return err

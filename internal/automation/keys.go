@@ -116,6 +116,15 @@ func (s *Service) resealAll(ctx context.Context, key string) (int, error) {
 			return n, err
 		}
 	}
+	for _, r := range s.resealers() {
+		// Values other parts seal with this vault (workflow secrets,
+		// sealed run and schedule inputs).
+		m, err := r(ctx, old, s.vault.Reseal)
+		n += m
+		if err != nil {
+			return n, err
+		}
+	}
 	states, err := s.auto.ListAuthStates(ctx)
 	if err != nil {
 		return n, err
@@ -143,4 +152,22 @@ func (s *Service) resealAll(ctx context.Context, key string) (int, error) {
 
 func unreadable(err error) bool {
 	return errors.Is(err, vault.ErrOpen) || errors.Is(err, vault.ErrUnknownKey)
+}
+
+// Resealer re-seals the values another part sealed with Automation's vault:
+// those for which old reports true are passed through reseal and written
+// back. It returns how many it re-sealed.
+type Resealer func(ctx context.Context, old func(sealed string) bool, reseal func(ctx context.Context, sealed, ad string) (string, error)) (int, error)
+
+// AddResealer makes key rotation re-seal another part's values too.
+func (s *Service) AddResealer(r Resealer) {
+	s.resealMu.Lock()
+	s.extraReseal = append(s.extraReseal, r)
+	s.resealMu.Unlock()
+}
+
+func (s *Service) resealers() []Resealer {
+	s.resealMu.Lock()
+	defer s.resealMu.Unlock()
+	return append([]Resealer(nil), s.extraReseal...)
 }

@@ -114,6 +114,9 @@ type Service struct {
 	creds     cachedCreds
 
 	bg sync.WaitGroup // background work started by feed events
+
+	resealMu    sync.Mutex
+	extraReseal []Resealer
 }
 
 type cachedCreds struct {

@@ -110,6 +110,7 @@ func New(cfg Config, st store.Store, auto *automation.Service, rec *audit.Record
 		return nil, err
 	}
 	s.lib = lib
+	auto.AddResealer(s.reseal)
 	return s, nil
 }
 

@@ -477,3 +477,25 @@ func TestCancelRunningRun(t *testing.T) {
 		t.Errorf("cancelling an ended run: %v", err)
 	}
 }
+
+// keys rotate re-seals the engine's sealed values too: after the old data
+// key is gone, a secure variable's value still opens.
+func TestKeyRotationKeepsWorkflowSecrets(t *testing.T) {
+	t.Parallel()
+	e := newSvcEnv(t)
+	res := e.mustImport("secret.json", []byte(secretWF))
+	if err := e.svc.SetSecret(e.ctx, res.ID, e.admin, "Token", "tok-123456"); err != nil {
+		t.Fatal(err)
+	}
+	rot, err := e.srv.Automation.RotateKeys(e.ctx, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rot.Resealed < 2 || len(rot.DeletedKeys) == 0 {
+		t.Fatalf("rotation: %+v, want the two workflow secrets re-sealed and the old key deleted", rot)
+	}
+	v := e.run(res.ID, e.admin, nil)
+	if v.Status != "succeeded" {
+		t.Fatalf("a run after key rotation: %s %s", v.Status, v.Error)
+	}
+}

@@ -78,7 +78,7 @@ func scheduleDelay(t *testing.T, st *sqlstore.Store, n int) {
 	}
 	defer stop()
 	q := &stampQueue{at: map[string]time.Time{}, done: make(chan struct{}), want: n}
-	e.srv.Workflows.SetQueue(q) // after Start, which sets River's
+	e.srv.Workflows.SetQueue(q, false) // after Start, which sets River's
 
 	due := time.Now().Add(15 * time.Second).Truncate(time.Second)
 	spec, _ := json.Marshal(workflow.Spec{Kind: workflow.SpecEvery, Every: time.Hour, Start: due, Zone: "UTC"})

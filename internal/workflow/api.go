@@ -219,6 +219,16 @@ func (h *Handler) apiStart(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
+	if !body.Wait {
+		// Just created: no activities yet, and the starter may see it.
+		v, err := h.svc.view(r.Context(), run, false)
+		if err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		web.JSON(w, http.StatusCreated, v)
+		return
+	}
 	h.answerRun(w, r, a, run.ID, body.Wait, http.StatusCreated)
 }
 

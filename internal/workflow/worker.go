@@ -292,9 +292,13 @@ func (s *Service) prepare(ctx context.Context, r store.Run) (*engine.Run, *recor
 		}
 	}
 	// The journal: what earlier attempts did.
-	acts, err := s.runs.ListActivities(ctx, r.ID)
-	if err != nil {
-		return nil, rec, err
+	// A first attempt has nothing to replay (every later one, a resumed
+	// prompt included, counts up).
+	var acts []store.RunActivity
+	if r.Attempt > 1 || len(r.Answer) > 0 {
+		if acts, err = s.runs.ListActivities(ctx, r.ID); err != nil {
+			return nil, rec, err
+		}
 	}
 	run.Journal = make(map[string]*engine.Record, len(acts))
 	for _, a := range acts {

@@ -10,9 +10,9 @@ import (
 	"github.com/grantflow/grantflow/internal/workflow"
 )
 
-// runSchedule is `grantflow schedule create|list|show|enable|disable|delete`.
+// runSchedule is `grantflow schedule create|update|list|show|enable|disable|delete`.
 func runSchedule(ctx context.Context, c *cli, args []string) error {
-	sub, rest, err := subcommand(args, "create", "list", "show", "enable", "disable", "delete")
+	sub, rest, err := subcommand(args, "create", "update", "list", "show", "enable", "disable", "delete")
 	if err != nil {
 		return err
 	}
@@ -21,11 +21,17 @@ func runSchedule(ctx context.Context, c *cli, args []string) error {
 	var wfID string
 	var inputs stringList
 	var asJSON bool
+	var flags *flag.FlagSet
 	e, _, err := c.workflowCommand(ctx, "schedule "+sub, rest, false, func(fs *flag.FlagSet) {
 		fs.BoolVar(&asJSON, "json", false, "print JSON")
+		flags = fs
 		switch sub {
-		case "create":
-			fs.StringVar(&wfID, "workflow", "", "workflow id (required); runs take the latest version of that workflow")
+		case "create", "update":
+			if sub == "create" {
+				fs.StringVar(&wfID, "workflow", "", "workflow id (required); runs take the latest version of that workflow")
+			} else {
+				fs.StringVar(&id, "id", "", "schedule id (required); a flag left out keeps what the schedule has")
+			}
 			fs.StringVar(&q.Name, "name", "", "a name (default: the workflow's)")
 			fs.StringVar(&q.Every, "every", "", "run every DURATION (e.g. 15m, 24h) from --start")
 			fs.StringVar(&q.Cron, "cron", "", `run on a five-field cron expression, e.g. "30 2 * * 1-5"`)
@@ -49,6 +55,8 @@ func runSchedule(ctx context.Context, c *cli, args []string) error {
 	}
 	defer e.close()
 	switch sub {
+	case "update":
+		return c.updateSchedule(ctx, e, flags, id, q, start, inputs, asJSON)
 	case "create":
 		if wfID == "" {
 			return usagef("--workflow is required")
@@ -115,6 +123,55 @@ func runSchedule(ctx context.Context, c *cli, args []string) error {
 		return nil
 	}
 	v, err := e.svc.EnableSchedule(ctx, id, e.actor, sub == "enable")
+	if err != nil {
+		return err
+	}
+	return c.printSchedule(v, asJSON)
+}
+
+// updateSchedule is `grantflow schedule update`: the flags given change
+// the schedule, the others keep what it has.
+func (c *cli) updateSchedule(ctx context.Context, e *wfEnv, fs *flag.FlagSet, id string, q workflow.ScheduleRequest, start string, inputs stringList, asJSON bool) error {
+	if id == "" {
+		return usagef("--id is required")
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if !set["tz"] {
+		q.Timezone = ""
+	}
+	if !set["per-day"] {
+		q.TimesPerDay = 0
+	}
+	if !set["misfire"] {
+		q.Misfire = ""
+	}
+	if start != "" {
+		t, err := time.Parse(time.RFC3339, start)
+		if err != nil {
+			return usagef("--start: %q is not an RFC 3339 time", start)
+		}
+		q.Start = &t
+	}
+	u := workflow.ScheduleUpdateRequest{ScheduleRequest: q}
+	if set["times"] {
+		u.Times = &q.Times
+	}
+	if set["input"] {
+		in, err := pairs(inputs, "--input")
+		if err != nil {
+			return err
+		}
+		u.Inputs = map[string]any{}
+		for k, v := range in {
+			u.Inputs[k] = v
+		}
+	}
+	p, err := u.Update()
+	if err != nil {
+		return usageError{workflow.Plain(err)}
+	}
+	v, err := e.svc.UpdateSchedule(ctx, id, e.actor, p)
 	if err != nil {
 		return err
 	}

@@ -15,6 +15,7 @@ func (h *Handler) scheduleRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/automation/schedules/{id}", h.apiSchedule)
 	mux.HandleFunc("POST /api/automation/schedules/{id}/enable", h.apiEnableSchedule(true))
 	mux.HandleFunc("POST /api/automation/schedules/{id}/disable", h.apiEnableSchedule(false))
+	mux.HandleFunc("PATCH /api/automation/schedules/{id}", h.apiUpdateSchedule)
 	mux.HandleFunc("DELETE /api/automation/schedules/{id}", h.apiDeleteSchedule)
 }
 
@@ -116,6 +117,28 @@ func (h *Handler) apiSchedule(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v, err := h.svc.Schedule(r.Context(), r.PathValue("id"), a)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	web.JSON(w, http.StatusOK, v)
+}
+
+func (h *Handler) apiUpdateSchedule(w http.ResponseWriter, r *http.Request) {
+	a, ok := h.actor(w, r)
+	if !ok {
+		return
+	}
+	var q ScheduleUpdateRequest
+	if !decodeBody(w, r, &q) {
+		return
+	}
+	p, err := q.Update()
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	v, err := h.svc.UpdateSchedule(r.Context(), r.PathValue("id"), a, p)
 	if err != nil {
 		h.fail(w, r, err)
 		return

@@ -369,7 +369,8 @@ func TestWorkflowSamples(t *testing.T) {
 		e.api("/networks/"+hq.ID+"/firmwareUpgrades", &fw)
 		v := e.run("Check Available Firmware for Network", "Input - Organization ID or Name=Acme", "Input - Network Name="+hq.Name)
 		mustSucceed(t, v)
-		for product, out := range map[string]string{"appliance": "Output - Appliance - Current Version", "switch": "Ouput - Switch - Current Version", "wireless": "Output - Wireless - Current Version"} {
+		// The switch output's name is spelled as in the export.
+		for product, out := range map[string]string{"appliance": "Output - Appliance - Current Version", "switch": "Ouput - Switch - Current Version", "wireless": "Output - Wireless - Current Version"} { //nolint:misspell // the export's name
 			cur := fw.Products[product].CurrentVersion
 			if got := fmt.Sprint(v.Outputs[out]); !strings.Contains(got, cur.ShortName) || !strings.Contains(got, fmt.Sprint(cur.ID)) {
 				t.Errorf("%s = %q, want the sandbox's current version %s (%d)", out, got, cur.ShortName, cur.ID)

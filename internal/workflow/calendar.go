@@ -296,7 +296,7 @@ func parseCron(s string) (*cronExpr, error) {
 	c := &cronExpr{}
 	var err error
 	bad := func(field string, err error) error {
-		return fmt.Errorf("%w: cron %s field: %v", ErrInvalid, field, err)
+		return fmt.Errorf("%w: cron %s field: %w", ErrInvalid, field, err)
 	}
 	if c.minute, _, err = cronField(f[0], 0, 59, nil); err != nil {
 		return nil, bad("minute", err)

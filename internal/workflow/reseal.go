@@ -69,8 +69,11 @@ func (s *Service) resealRunInputs(ctx context.Context, r store.Run, old func(str
 	_, err := s.runs.UpdateRun(ctx, r.ID, func(cur *store.Run) error {
 		n = 0
 		var in map[string]json.RawMessage
-		if len(cur.Inputs) == 0 || json.Unmarshal(cur.Inputs, &in) != nil {
+		if len(cur.Inputs) == 0 {
 			return nil
+		}
+		if err := json.Unmarshal(cur.Inputs, &in); err != nil {
+			return nil //nolint:nilerr // inputs that are not an object hold nothing sealed
 		}
 		for id, raw := range in {
 			var si sealedInput

@@ -169,7 +169,7 @@ func tokenError(kind store.TokenKind, err error) error {
 	case errors.As(err, &re):
 		return fmt.Errorf("%w: %s (it needs reconnecting: %s): open Automation (/automation) to reconnect it", ErrInvalid, who, re.Reason)
 	}
-	return fmt.Errorf("%w: %s: it could not be refreshed: %v", ErrInvalid, who, err)
+	return fmt.Errorf("%w: %s: it could not be refreshed: %w", ErrInvalid, who, err)
 }
 
 func describeReport(r export.Report) string {
@@ -269,7 +269,7 @@ func (s *Service) inputs(ctx context.Context, t store.Tenant, w store.Workflow, 
 		if str, ok := val.(string); ok {
 			cv, err := convert(v, str)
 			if err != nil {
-				return nil, fmt.Errorf("%w: input %q: %v", ErrInvalid, v.Name, err)
+				return nil, fmt.Errorf("%w: input %q: %w", ErrInvalid, v.Name, err)
 			}
 			val = cv
 		}

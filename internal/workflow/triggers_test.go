@@ -134,7 +134,7 @@ const hookWorkflow = `{"workflow": {"unique_name": "definition_workflow_hook", "
 
 func post(t *testing.T, url, ct string, hdr map[string]string, body []byte) (int, string) {
 	t.Helper()
-	req, _ := http.NewRequest("POST", url, bytes.NewReader(body))
+	req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
 	if ct != "" {
 		req.Header.Set("Content-Type", ct)
 	}

@@ -382,7 +382,8 @@ func (s *Service) engineTarget(t store.Tenant, tg store.Target, r store.Run) *en
 		return et
 	}
 	base := tg.Protocol + "://" + tg.Host
-	if !((tg.Protocol == "https" && tg.Port == 443) || (tg.Protocol == "http" && tg.Port == 80) || tg.Port == 0) {
+	defaultPort := tg.Port == 0 || (tg.Protocol == "https" && tg.Port == 443) || (tg.Protocol == "http" && tg.Port == 80)
+	if !defaultPort {
 		base += ":" + strconv.Itoa(tg.Port)
 	}
 	et.BaseURL = strings.TrimRight(base+"/"+strings.TrimLeft(tg.BasePath, "/"), "/")

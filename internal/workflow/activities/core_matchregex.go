@@ -64,7 +64,7 @@ func compileRegex(src string, matchCase bool) (*regexp.Regexp, error) {
 	}
 	re, err := regexp.Compile(src)
 	if err != nil {
-		return nil, fmt.Errorf("input_regex is not a valid regular expression: %v", err)
+		return nil, fmt.Errorf("input_regex is not a valid regular expression: %w", err)
 	}
 	return re, nil
 }

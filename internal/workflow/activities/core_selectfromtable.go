@@ -36,7 +36,7 @@ var selectFromTable = engine.Type{Name: "core.selectfromtable", Compile: func(a 
 	if where.Literal() {
 		w, err := expr.ParseWhere(where.String())
 		if err != nil {
-			return nil, fmt.Errorf("where_clause: %v", err)
+			return nil, fmt.Errorf("where_clause: %w", err)
 		}
 		parsed = &w
 	}

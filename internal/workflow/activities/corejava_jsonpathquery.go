@@ -68,7 +68,7 @@ var jsonPathQuery = engine.Type{Name: "corejava.jsonpathquery", Compile: func(a 
 		if q.src.Literal() {
 			p, err := compileJSONPath(q.src.String())
 			if err != nil {
-				return nil, fmt.Errorf("query %q: %v", q.name, err)
+				return nil, fmt.Errorf("query %q: %w", q.name, err)
 			}
 			q.path = p
 		}

@@ -150,7 +150,7 @@ func makeRows(items []any, cols []column, populate bool) ([]any, error) {
 			}
 			v, err := cell(cols[0].Type, item)
 			if err != nil {
-				return nil, fmt.Errorf("row %d, column %q: %v", i, cols[0].Name, err)
+				return nil, fmt.Errorf("row %d, column %q: %w", i, cols[0].Name, err)
 			}
 			row[cols[0].Name] = v
 			for _, c := range cols[1:] {
@@ -167,7 +167,7 @@ func makeRows(items []any, cols []column, populate bool) ([]any, error) {
 			}
 			v, err := cell(c.Type, raw)
 			if err != nil {
-				return nil, fmt.Errorf("row %d, column %q: %v", i, c.Name, err)
+				return nil, fmt.Errorf("row %d, column %q: %w", i, c.Name, err)
 			}
 			row[c.Name] = v
 		}

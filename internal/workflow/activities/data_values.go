@@ -59,7 +59,7 @@ func flagProp(x *engine.X, props map[string]any, key string, def bool) (bool, er
 	}
 	b, err := toBool(v)
 	if err != nil {
-		return false, fmt.Errorf("%s: %v", key, err)
+		return false, fmt.Errorf("%s: %w", key, err)
 	}
 	return b, nil
 }

@@ -89,7 +89,7 @@ func compileJSONPath(src string) (*jsonPath, error) {
 	}
 	x, err := jp.ParseString(s)
 	if err != nil {
-		return nil, fmt.Errorf("JSONPath %q is not valid: %v", src, err)
+		return nil, fmt.Errorf("JSONPath %q is not valid: %w", src, err)
 	}
 	p.expr = x
 	p.definite = true
@@ -149,14 +149,14 @@ func (p *jsonPath) eval(doc any) (pathResult, error) {
 			r.Value = got[0]
 		}
 	} else {
-		r = pathResult{Value: []any(got), Found: true}
+		r = pathResult{Value: got, Found: true}
 	}
 	if p.fn == "" || !r.Found {
 		return r, nil
 	}
 	v, err := applyFunc(p.fn, r.Value)
 	if err != nil {
-		return r, fmt.Errorf("%s(): %v", p.fn, err)
+		return r, fmt.Errorf("%s(): %w", p.fn, err)
 	}
 	return pathResult{Value: v, Found: true, Definite: true}, nil
 }
@@ -293,12 +293,12 @@ func jsonErr(s string, err error) error {
 	var se *json.SyntaxError
 	if errors.As(err, &se) {
 		line := 1 + strings.Count(s[:min(int(se.Offset), len(s))], "\n")
-		return fmt.Errorf("the input is not JSON: %v (line %d)", se, line)
+		return fmt.Errorf("the input is not JSON: %w (line %d)", se, line)
 	}
 	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
 		return errors.New("the input is not JSON: it ends too early")
 	}
-	return fmt.Errorf("the input is not JSON: %v", err)
+	return fmt.Errorf("the input is not JSON: %w", err)
 }
 
 func decodeValue(dec *json.Decoder) (any, error) {

@@ -137,7 +137,7 @@ func merakiDo(ctx context.Context, client *http.Client, t *engine.Target, base *
 		}
 		next, err := u.Parse(loc)
 		if err != nil || (next.Scheme != "http" && next.Scheme != "https") {
-			return resp, nil
+			return resp, nil //nolint:nilerr // a Location we cannot follow: the redirect itself is the answer
 		}
 		discard(resp)
 		// As browsers and Meraki's SDK do: 303, and 301/302 after a

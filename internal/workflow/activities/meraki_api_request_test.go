@@ -62,11 +62,11 @@ func TestMerakiRequestSamples(t *testing.T) {
 	srv := rc.server(t, func(n int, w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodPost {
 			w.WriteHeader(http.StatusAccepted)
-			io.WriteString(w, `{"id":"1284392014819","duration":30}`)
+			_, _ = io.WriteString(w, `{"id":"1284392014819","duration":30}`)
 			return
 		}
 		w.WriteHeader(http.StatusNotFound)
-		io.WriteString(w, `{"errors":["Not found"]}`)
+		_, _ = io.WriteString(w, `{"errors":["Not found"]}`)
 	})
 	vars := []ioVar{{"serial", "input", "datatype.string", "Q2XX-ABCD-1234"}, {"org", "input", "datatype.string", "549236"}}
 	wf := ioExport(t, vars,
@@ -82,11 +82,11 @@ func TestMerakiRequestSamples(t *testing.T) {
 	if len(got) != 2 {
 		t.Fatalf("%d requests, want 2", len(got))
 	}
-	if g := got[0]; g.Method != "POST" || g.Path != "/api/v1/devices/Q2XX-ABCD-1234/liveTools/leds/blink" || g.Body != "{\n    \"duration\": 30\n}" ||
+	if g := got[0]; g.Method != http.MethodPost || g.Path != "/api/v1/devices/Q2XX-ABCD-1234/liveTools/leds/blink" || g.Body != "{\n    \"duration\": 30\n}" ||
 		g.Auth != "Bearer tok-1" || g.Header.Get("Content-Type") != "application/json" {
 		t.Errorf("blink request %+v", g)
 	}
-	if g := got[1]; g.Method != "GET" || g.Path != "/api/v1/organizations/549236/devices/statuses" || g.Query != "perPage=5&statuses[]=online" || g.Body != "" {
+	if g := got[1]; g.Method != http.MethodGet || g.Path != "/api/v1/organizations/549236/devices/statuses" || g.Query != "perPage=5&statuses[]=online" || g.Body != "" {
 		t.Errorf("statuses request %+v (a GET's empty object is not sent)", g)
 	}
 	out := rec.of(t, "blink").Output
@@ -145,7 +145,7 @@ func TestMerakiRequestRetries(t *testing.T) {
 					}
 				}
 				w.WriteHeader(code)
-				io.WriteString(w, http.StatusText(code))
+				_, _ = io.WriteString(w, http.StatusText(code))
 			})
 			props := map[string]any{"api_method": tc.method, "api_url": "/api/v1/organizations", "target": map[string]any{"use_workflow_target": true}}
 			if tc.timeout > 0 {
@@ -172,7 +172,7 @@ func TestMerakiRequestRetries(t *testing.T) {
 func TestMerakiRequestRedirects(t *testing.T) {
 	t.Parallel()
 	other := &recorder{}
-	elsewhere := other.server(t, func(n int, w http.ResponseWriter, r *http.Request) { io.WriteString(w, "elsewhere") })
+	elsewhere := other.server(t, func(n int, w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, "elsewhere") })
 	rc := &recorder{}
 	srv := rc.server(t, func(n int, w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
@@ -181,7 +181,7 @@ func TestMerakiRequestRedirects(t *testing.T) {
 		case "/api/v1/away":
 			http.Redirect(w, r, elsewhere.URL+"/api/v1/there", http.StatusPermanentRedirect)
 		default:
-			io.WriteString(w, "here")
+			_, _ = io.WriteString(w, "here")
 		}
 	})
 	for _, tc := range []struct{ path, body string }{{"/api/v1/moved", "here"}, {"/api/v1/away", "elsewhere"}} {
@@ -204,7 +204,7 @@ func TestMerakiRequestRedirects(t *testing.T) {
 func TestMerakiRequestResume(t *testing.T) {
 	t.Parallel()
 	rc := &recorder{}
-	srv := rc.server(t, func(n int, w http.ResponseWriter, r *http.Request) { io.WriteString(w, "{}") })
+	srv := rc.server(t, func(n int, w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, "{}") })
 	for _, tc := range []struct {
 		method string
 		runs   bool

@@ -18,7 +18,7 @@ func webTarget(base string) *engine.Target {
 func TestHTTPRequestURLJoin(t *testing.T) {
 	t.Parallel()
 	rc := &recorder{}
-	srv := rc.server(t, func(n int, w http.ResponseWriter, r *http.Request) { io.WriteString(w, "[]") })
+	srv := rc.server(t, func(n int, w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, "[]") })
 	tests := []struct {
 		path, rel   string // target path, relative_url
 		wantPath    string
@@ -67,7 +67,7 @@ func TestHTTPRequestSubstitution(t *testing.T) {
 	srv := rc.server(t, func(n int, w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("X-Request-Id", "42")
 		w.WriteHeader(http.StatusCreated)
-		io.WriteString(w, `{"id":7}`)
+		_, _ = io.WriteString(w, `{"id":7}`)
 	})
 	vars := []ioVar{
 		{"token", "input", "datatype.secure_string", "s3cret"},
@@ -93,7 +93,7 @@ func TestHTTPRequestSubstitution(t *testing.T) {
 		t.Fatalf("%s: %s", r.Status, r.Error)
 	}
 	g := rc.got()[0]
-	if g.Method != "POST" || g.Path != "/v2/cmdb/firewall/addrgrp" || g.Query != "access_token=s3cret&vdom=root" {
+	if g.Method != http.MethodPost || g.Path != "/v2/cmdb/firewall/addrgrp" || g.Query != "access_token=s3cret&vdom=root" {
 		t.Errorf("sent %s %s?%s", g.Method, g.Path, g.Query)
 	}
 	if g.Body != `{"name": "Ada "the first""}` {
@@ -138,7 +138,7 @@ func TestHTTPRequestStatus(t *testing.T) {
 	t.Parallel()
 	srv := (&recorder{}).server(t, func(n int, w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusNotFound)
-		io.WriteString(w, "{}")
+		_, _ = io.WriteString(w, "{}")
 	})
 	tests := []struct {
 		statusIsData, continueOnFailure bool
@@ -172,7 +172,7 @@ func TestHTTPRequestRedirect(t *testing.T) {
 			http.Redirect(w, r, "/new", http.StatusFound)
 			return
 		}
-		io.WriteString(w, "new")
+		_, _ = io.WriteString(w, "new")
 	})
 	for _, follow := range []bool{true, false} {
 		r := ioOne(t, webTarget(srv.URL), "web-service.http_request", map[string]any{"method": "GET", "relative_url": "/old",
@@ -198,7 +198,7 @@ func TestHTTPRequestRetries(t *testing.T) {
 		case 1, 2:
 			w.WriteHeader(http.StatusServiceUnavailable)
 		default:
-			io.WriteString(w, "ok")
+			_, _ = io.WriteString(w, "ok")
 		}
 	})
 	r := ioOne(t, webTarget(srv.URL), "web-service.http_request", map[string]any{"method": "GET", "relative_url": "/"})
@@ -211,7 +211,9 @@ func TestHTTPRequestRetries(t *testing.T) {
 func TestHTTPRequestBodyLimit(t *testing.T) {
 	t.Parallel()
 	for _, size := range []int{1 << 20, 1<<20 + 1} {
-		srv := (&recorder{}).server(t, func(n int, w http.ResponseWriter, r *http.Request) { io.WriteString(w, strings.Repeat("x", size)) })
+		srv := (&recorder{}).server(t, func(n int, w http.ResponseWriter, r *http.Request) {
+			_, _ = io.WriteString(w, strings.Repeat("x", size))
+		})
 		r := ioOne(t, webTarget(srv.URL), "web-service.http_request", map[string]any{"method": "GET", "relative_url": "/big"})
 		msg := ioFailure(r)
 		switch {

@@ -496,7 +496,7 @@ func coerce(def *export.Variable, v any) (any, error) {
 			}
 			out, err := decodeJSON(x)
 			if err != nil {
-				return nil, fmt.Errorf("not a JSON array: %v", err)
+				return nil, fmt.Errorf("not a JSON array: %w", err)
 			}
 			if l, ok := out.([]any); ok {
 				return l, nil

@@ -52,7 +52,7 @@ func apiServer(t *testing.T) (*httptest.Server, *calls) {
 		}
 		c.mu.Unlock()
 		w.Header().Set("Content-Type", "application/json")
-		io.WriteString(w, `{"call": `+itoa(n)+`, "what": "`+r.Method+" "+r.URL.Path+`"}`)
+		_, _ = io.WriteString(w, `{"call": `+itoa(n)+`, "what": "`+r.Method+" "+r.URL.Path+`"}`)
 	}))
 	t.Cleanup(srv.Close)
 	return srv, c

@@ -201,10 +201,10 @@ func (p *arithParser) number(from int) (int64, error) {
 func addSub(a, b int64, op byte) (int64, bool) {
 	if op == '-' {
 		r := a - b
-		return r, !(b < 0 && r < a) && !(b > 0 && r > a)
+		return r, (b >= 0 || r >= a) && (b <= 0 || r <= a)
 	}
 	r := a + b
-	return r, !(b > 0 && r < a) && !(b < 0 && r > a)
+	return r, (b <= 0 || r >= a) && (b >= 0 || r <= a)
 }
 
 func mul(a, b int64) (int64, bool) {

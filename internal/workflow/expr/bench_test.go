@@ -83,7 +83,7 @@ func BenchmarkEvalStatusString(b *testing.B) {
 	res := ResolverFunc(func(Ref) (any, bool) { return int64(200), true })
 	b.ReportAllocs()
 	for b.Loop() {
-		c.Eval(res)
+		_, _ = c.Eval(res)
 	}
 }
 
@@ -92,7 +92,7 @@ func BenchmarkEvalMregex(b *testing.B) {
 	res := ResolverFunc(func(Ref) (any, bool) { return "# a comment", true })
 	b.ReportAllocs()
 	for b.Loop() {
-		c.Eval(res)
+		_, _ = c.Eval(res)
 	}
 }
 

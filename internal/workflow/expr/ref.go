@@ -206,10 +206,7 @@ func parseBracket(in string) (Step, bool) {
 	if in == "@" {
 		return Step{Kind: StepCurrent}, true
 	}
-	digits := in
-	if strings.HasPrefix(digits, "-") {
-		digits = digits[1:]
-	}
+	digits := strings.TrimPrefix(in, "-")
 	if digits == "" || len(digits) > 9 {
 		return Step{}, false
 	}

@@ -312,7 +312,7 @@ func getNetworkByName(byID map[string]*Atomic) *Atomic {
 	o.url = b.v("", "output", "string", "Output - Network URL", "The network's dashboard URL.", nil)
 	o.notes = b.v("", "output", "string", "Output - Network Notes", "The network's notes.", nil)
 	o.enrollment = b.v("", "output", "string", "Output - Network Enrollment String", "The Systems Manager enrollment string.", nil)
-	o.bound = b.v("", "output", "boolean", "Ouput - Is Bound To Config Template", "Whether the network is bound to a configuration template.", nil)
+	o.bound = b.v("", "output", "boolean", "Ouput - Is Bound To Config Template", "Whether the network is bound to a configuration template.", nil) //nolint:misspell // Cisco's name, as its callers show it
 	orgID := b.v("", "local", "string", "Local - Org ID", "The organization's id, found from the input.", nil)
 
 	findOrg := b.call("Meraki - Get Organization By Name", byName, M{

@@ -52,4 +52,10 @@ func (h *Handler) Routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /{$}", h.home)
 	mux.HandleFunc("GET /organizations", h.organizations)
 	mux.HandleFunc("GET /organizations/{orgID}/audit", h.auditPage)
+	mux.HandleFunc("POST /organizations", h.createOrganization)
+	mux.HandleFunc("GET /organizations/{orgID}/admins", h.adminsList)
+	mux.HandleFunc("POST /organizations/{orgID}/admins", h.adminInvite)
+	mux.HandleFunc("POST /organizations/{orgID}/admins/{accountID}/access", h.adminSetAccess)
+	mux.HandleFunc("GET /organizations/{orgID}/admins/{accountID}/remove", h.adminRemoveConfirm)
+	mux.HandleFunc("POST /organizations/{orgID}/admins/{accountID}/remove", h.adminRemove)
 }

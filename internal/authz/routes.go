@@ -125,6 +125,7 @@ func (h *Handler) Routes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /oauth/introspect", h.withClient(h.introspect))
 	mux.HandleFunc("GET /.well-known/oauth-authorization-server", h.metadata)
 	mux.HandleFunc("GET /organizations/{orgID}/integrations", h.integrations)
+	mux.HandleFunc("GET /organizations/{orgID}/integrations/{clientID}", h.integration)
 	mux.HandleFunc("GET /organizations/{orgID}/integrations/{clientID}/remove", h.confirmRemove)
 	mux.HandleFunc("POST /organizations/{orgID}/integrations/{clientID}/remove", h.removeIntegration)
 }

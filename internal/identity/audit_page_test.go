@@ -1,11 +1,15 @@
 package identity_test
 
 import (
+	"encoding/csv"
+	"encoding/json"
+	"html"
 	"net/http"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/grantflow/grantflow/internal/store"
 )
@@ -60,19 +64,36 @@ func TestAuditPageAccess(t *testing.T) {
 	}
 }
 
-var rowRE = regexp.MustCompile(`<tr>\s*<td class="nowrap">`)
+var (
+	rowRE    = regexp.MustCompile(`<tr>\s*<td class="nowrap">`)
+	targetRE = regexp.MustCompile(`<td title="(grant-\d+)">`)
+)
+
+// link finds the href of the link whose text is text, unescaped.
+func link(t *testing.T, body, text string) string {
+	t.Helper()
+	m := regexp.MustCompile(`href="([^"]*)">` + regexp.QuoteMeta(text) + `<`).FindStringSubmatch(body)
+	if m == nil {
+		return ""
+	}
+	return html.UnescapeString(m[1])
+}
 
 func TestAuditPageContentAndPaging(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	ctx := t.Context()
 	other, _ := e.svc.CreateOrganization(ctx, "Other Org")
-	// 150 token events in our organization, one in another.
+	if err := e.st.Clients().CreateClient(ctx, store.Client{ID: "client-abc", Name: "Inventory Sync", SecretHash: "x", CreatedAt: e.clock.Now(), UpdatedAt: e.clock.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	// 250 token events in our organization, one in another.
 	var evs []store.AuditEvent
-	for i := range 150 {
+	for i := range 250 {
 		evs = append(evs, store.AuditEvent{
 			At: e.clock.Now(), Action: "token.refreshed", ActorAccountID: e.admin.ID, ActorClientID: "client-abc",
-			OrgID: e.org.ID, Target: "grant-" + strconv.Itoa(i), Details: map[string]string{"scope": "dashboard:general:config:read", "b": "2"},
+			OrgID: e.org.ID, Target: "grant-" + strconv.Itoa(i),
+			Details: map[string]string{"scope": "dashboard:general:config:read", "grant_id": "grant-" + strconv.Itoa(i), "b": "2"},
 		})
 	}
 	evs = append(evs, store.AuditEvent{At: e.clock.Now(), Action: "token.issued", OrgID: other.ID, Target: "secret-other-grant"})
@@ -89,28 +110,174 @@ func TestAuditPageContentAndPaging(t *testing.T) {
 	if n := len(rowRE.FindAllString(first.body, -1)); n != 100 {
 		t.Errorf("first page has %d rows, want 100", n)
 	}
-	for _, want := range []string{"token.refreshed", "admin@example.com", "client-abc", "grant-149", "b=2, scope=dashboard:general:config:read", "Acme Corp"} {
+	// Plain words, the actor's email, the integration's name, key: value
+	// details without the repeated grant id.
+	for _, want := range []string{">Token refreshed<", "admin@example.com", ">Inventory Sync<", "grant-249", ">b: 2</span>; <span title=\"dashboard:general:config:read\">scope: dashboard:general:config:read<", "Acme Corp"} {
 		mustContain(t, first.body, want)
 	}
-	if strings.Contains(first.body, "secret-other-grant") {
-		t.Error("another organization's event is shown")
+	for _, unwanted := range []string{"secret-other-grant", "<td>client-abc</td>", "grant id:", "Newer events"} {
+		if strings.Contains(first.body, unwanted) {
+			t.Errorf("first page shows %q", unwanted)
+		}
 	}
-	m := regexp.MustCompile(`audit\?before=(\d+)">Older events`).FindStringSubmatch(first.body)
-	if m == nil {
-		t.Fatalf("no link to older events:\n%s", first.body)
+
+	// Older to the end, then newer back to the start: each event once per
+	// direction, and the same pages.
+	seen := map[string]int{}
+	var older []string
+	p := first
+	for {
+		older = append(older, strings.Join(targets(p.body), ","))
+		for _, g := range targets(p.body) {
+			seen[g]++
+		}
+		next := link(t, p.body, "Older events")
+		if next == "" {
+			break
+		}
+		p = b.get(next)
+		if p.resp.StatusCode != http.StatusOK {
+			t.Fatalf("GET %s: %d", next, p.resp.StatusCode)
+		}
 	}
-	second := b.get("/organizations/" + e.org.ID + "/audit?before=" + m[1])
-	// 50 older token events plus org.created and admin.created from setup.
-	if n := len(rowRE.FindAllString(second.body, -1)); n != 52 {
-		t.Errorf("second page has %d rows, want 52", n)
+	if len(older) != 3 || len(seen) != 250 {
+		t.Fatalf("%d older pages with %d distinct events, want 3 and 250", len(older), len(seen))
 	}
-	mustContain(t, second.body, "grant-0<")
-	mustContain(t, second.body, "org.created")
-	mustContain(t, second.body, ">Newest<")
-	if strings.Contains(second.body, "Older events") {
-		t.Error("last page links to older events")
+	for g, n := range seen {
+		if n != 1 {
+			t.Errorf("%s shown %d times paging older", g, n)
+		}
 	}
-	if strings.Contains(second.body, "grant-149") {
-		t.Error("second page repeats the first")
+	// The last page also has org.created and admin.created from setup.
+	mustContain(t, p.body, ">Organization created<")
+	mustContain(t, p.body, ">Newest<")
+	for i := len(older) - 2; i >= 0; i-- {
+		next := link(t, p.body, "Newer events")
+		if next == "" {
+			t.Fatalf("page %d has no newer link", i+2)
+		}
+		p = b.get(next)
+		if got := strings.Join(targets(p.body), ","); got != older[i] {
+			t.Errorf("newer page %d differs from older page %d", i+1, i+1)
+		}
+	}
+	if link(t, p.body, "Newer events") != "" {
+		t.Error("the newest page links to newer events")
+	}
+	if p := b.get("/organizations/" + e.org.ID + "/audit?before=1&after=2"); p.resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("before and after: %d", p.resp.StatusCode)
+	}
+}
+
+func targets(body string) []string {
+	var out []string
+	for _, m := range targetRE.FindAllStringSubmatch(body, -1) {
+		out = append(out, m[1])
+	}
+	return out
+}
+
+func TestAuditPageFiltersAndExport(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx := t.Context()
+	viewer, err := e.svc.CreateAdmin(ctx, e.org.ID, "viewer@example.com", testPassword, store.AccessReadOnly)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := e.clock.Now()
+	for _, c := range []store.Client{{ID: "client-inv", Name: "Inventory Sync"}, {ID: "client-bkp", Name: "Backup Bot"}} {
+		c.SecretHash, c.CreatedAt, c.UpdatedAt = "x", now, now
+		if err := e.st.Clients().CreateClient(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	day := func(d int) time.Time { return time.Date(2026, 4, d, 12, 0, 0, 0, time.UTC) }
+	evs := []store.AuditEvent{
+		{At: day(1), Action: "token.issued", ActorAccountID: e.admin.ID, ActorClientID: "client-inv", OrgID: e.org.ID, Target: "grant-1"},
+		{At: day(2), Action: "token.refreshed", ActorClientID: "client-inv", OrgID: e.org.ID, Target: "grant-2"},
+		{At: day(3), Action: "token.issued", ActorAccountID: viewer.Account.ID, ActorClientID: "client-bkp", OrgID: e.org.ID, Target: "grant-3"},
+		{At: day(4), Action: "token.refreshed", ActorClientID: "client-bkp", OrgID: e.org.ID, Target: "grant-4", Details: map[string]string{"scope": "a b"}},
+		{At: day(5), Action: "token.issued", ActorAccountID: viewer.Account.ID, ActorClientID: "client-inv", OrgID: e.org.ID, Target: "grant-5"},
+	}
+	if err := e.st.Audit().AppendAudit(ctx, evs...); err != nil {
+		t.Fatal(err)
+	}
+	b := e.browser()
+	b.login("viewer@example.com", testPassword, "/")
+	base := "/organizations/" + e.org.ID + "/audit"
+	tests := []struct {
+		query string
+		want  string
+	}{
+		{"action=token.issued", "grant-5,grant-3,grant-1"},
+		{"actor=Viewer@example.com", "grant-5,grant-3"},
+		{"integration=client-bkp", "grant-4,grant-3"},
+		{"integration=inventory+sync", "grant-5,grant-2,grant-1"},
+		{"from=2026-04-02&to=2026-04-04", "grant-4,grant-3,grant-2"},
+		{"action=token.issued&integration=Inventory+Sync&from=2026-04-02", "grant-5"},
+		{"actor=nobody@example.com", ""},
+		{"integration=No+Such+App", ""},
+	}
+	for _, tc := range tests {
+		p := b.get(base + "?" + tc.query)
+		if p.resp.StatusCode != http.StatusOK {
+			t.Fatalf("%s: %d", tc.query, p.resp.StatusCode)
+		}
+		if got := strings.Join(targets(p.body), ","); got != tc.want {
+			t.Errorf("%s: rows %q, want %q", tc.query, got, tc.want)
+		}
+	}
+	for _, q := range []string{"from=yesterday", "from=2026-04-05&to=2026-04-01", "format=xml"} {
+		if p := b.get(base + "?" + q); p.resp.StatusCode != http.StatusBadRequest {
+			t.Errorf("%s: %d, want 400", q, p.resp.StatusCode)
+		}
+	}
+
+	// The export links keep the filter.
+	p := b.get(base + "?integration=Backup+Bot")
+	csvURL, jsonURL := link(t, p.body, "CSV"), link(t, p.body, "JSON")
+	if !strings.Contains(csvURL, "integration=Backup+Bot") || !strings.Contains(jsonURL, "format=json") {
+		t.Fatalf("export links %q %q", csvURL, jsonURL)
+	}
+	c := b.get(csvURL)
+	if cd := c.resp.Header.Get("Content-Disposition"); c.resp.StatusCode != http.StatusOK || !strings.HasPrefix(cd, "attachment;") || !strings.HasPrefix(c.resp.Header.Get("Content-Type"), "text/csv") {
+		t.Fatalf("CSV export: %d %q %q", c.resp.StatusCode, cd, c.resp.Header.Get("Content-Type"))
+	}
+	recs, err := csv.NewReader(strings.NewReader(c.body)).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recs) != 3 || recs[1][7] != "grant-4" || recs[1][5] != "Backup Bot" || recs[1][9] != "scope: a b" ||
+		recs[2][7] != "grant-3" || recs[2][4] != "viewer@example.com" || recs[2][1] != "2026-04-03T12:00:00Z" {
+		t.Errorf("CSV rows = %q", recs)
+	}
+	j := b.get(jsonURL)
+	if cd := j.resp.Header.Get("Content-Disposition"); !strings.HasPrefix(cd, "attachment;") || !strings.Contains(cd, ".json") {
+		t.Errorf("JSON export disposition %q", cd)
+	}
+	var got []struct {
+		Action, Target, Integration string
+		ActorEmail                  string `json:"actor_email"`
+	}
+	if err := json.Unmarshal([]byte(j.body), &got); err != nil {
+		t.Fatalf("JSON export: %v\n%s", err, j.body)
+	}
+	if len(got) != 2 || got[0].Target != "grant-4" || got[1].ActorEmail != "viewer@example.com" || got[0].Integration != "Backup Bot" {
+		t.Errorf("JSON export = %+v", got)
+	}
+
+	// Another organization's admin cannot export.
+	if _, err := e.svc.CreateOrganization(ctx, "Other"); err != nil {
+		t.Fatal(err)
+	}
+	other, _ := e.svc.CreateOrganization(ctx, "Other Org")
+	if _, err := e.svc.CreateAdmin(ctx, other.ID, "outsider@example.com", testPassword, store.AccessFull); err != nil {
+		t.Fatal(err)
+	}
+	ob := e.browser()
+	ob.login("outsider@example.com", testPassword, "/")
+	if p := ob.get(csvURL); p.resp.StatusCode != http.StatusNotFound || strings.Contains(p.body, "grant-4") {
+		t.Errorf("outsider export: %d", p.resp.StatusCode)
 	}
 }

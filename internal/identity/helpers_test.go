@@ -97,6 +97,7 @@ func newEnv(t *testing.T, opts ...identity.ServiceOption) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	h.SetClients(st.Clients())
 	mux := http.NewServeMux()
 	h.Routes(mux)
 	srv.Config.Handler = web.Chain(mux, web.RequestID, web.SecurityHeaders, fromAddress)

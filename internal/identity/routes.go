@@ -19,6 +19,7 @@ type Handler struct {
 	svc      *Service
 	sessions *Sessions
 	auditLog store.AuditLog
+	clients  store.Clients // names integrations on the audit page; nil shows client ids
 	render   *web.Renderer
 	lg       *slog.Logger
 	throttle *throttle

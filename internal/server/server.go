@@ -97,6 +97,7 @@ func New(ctx context.Context, cfg config.Config, st *sqlstore.Store, lg *slog.Lo
 	if err != nil {
 		return nil, err
 	}
+	idh.SetClients(st.Clients())
 	s.Registry = registry.NewService(st.Clients(), s.Audit, now, lg)
 	s.Registry.OnChange(func(ctx context.Context) {
 		if err := feed.Sync(ctx); err != nil {

@@ -17,12 +17,20 @@ type AuditEvent struct {
 	Details        map[string]string
 }
 
-// AuditFilter selects audit events, newest first.
+// AuditFilter selects audit events. The result is always newest first;
+// BeforeID pages toward older events and AfterID toward newer ones (the
+// Limit events just after AfterID, so a "newer" link returns the page that
+// preceded the current one).
 type AuditFilter struct {
-	OrgID    string // "" for all
-	ClientID string // "" for all
-	BeforeID int64  // 0 for the newest
-	Limit    int    // 0 means 100
+	OrgID          string    // "" for all
+	ClientID       string    // the acting integration; "" for all
+	Action         string    // exact action, e.g. "token.issued"; "" for all
+	ActorAccountID string    // the acting person; "" for all
+	Since          time.Time // events at or after; zero for no bound
+	Until          time.Time // events before; zero for no bound
+	BeforeID       int64     // only ids below; 0 for the newest
+	AfterID        int64     // only ids above, the oldest Limit of them; 0 for none
+	Limit          int       // 0 means 100
 }
 
 // AuditLog stores audit events.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"slices"
 	"time"
 
 	"github.com/grantflow/grantflow/internal/store"
@@ -45,20 +46,39 @@ func (a auditLog) ListAudit(ctx context.Context, f store.AuditFilter) ([]store.A
 	if limit <= 0 {
 		limit = 100
 	}
-	before := f.BeforeID
-	if before <= 0 {
-		before = 1<<63 - 1
-	}
 	var w where
-	w.add("id < " + w.arg(before))
+	if f.BeforeID > 0 {
+		w.add("id < " + w.arg(f.BeforeID))
+	}
+	if f.AfterID > 0 {
+		w.add("id > " + w.arg(f.AfterID))
+	}
 	if f.OrgID != "" {
 		w.add("org_id = " + w.arg(f.OrgID))
 	}
 	if f.ClientID != "" {
 		w.add("actor_client_id = " + w.arg(f.ClientID))
 	}
+	if f.Action != "" {
+		w.add("action = " + w.arg(f.Action))
+	}
+	if f.ActorAccountID != "" {
+		w.add("actor_account_id = " + w.arg(f.ActorAccountID))
+	}
+	if !f.Since.IsZero() {
+		w.add("at >= " + w.arg(usv(f.Since)))
+	}
+	if !f.Until.IsZero() {
+		w.add("at < " + w.arg(usv(f.Until)))
+	}
+	// Paging toward newer events takes the oldest events above AfterID;
+	// they are put back newest first below.
+	order := " ORDER BY id DESC"
+	if f.AfterID > 0 {
+		order = " ORDER BY id ASC"
+	}
 	q := `SELECT id, at, action, actor_account_id, actor_client_id, org_id, target, details FROM audit_events` +
-		w.String() + ` ORDER BY id DESC LIMIT ` + w.arg(limit)
+		w.String() + order + ` LIMIT ` + w.arg(limit)
 	rows, err := a.s.r.QueryContext(ctx, q, w.args...)
 	if err != nil {
 		return nil, err
@@ -80,7 +100,13 @@ func (a auditLog) ListAudit(ctx context.Context, f store.AuditFilter) ([]store.A
 		}
 		out = append(out, e)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if f.AfterID > 0 {
+		slices.Reverse(out)
+	}
+	return out, nil
 }
 
 type changes struct{ s *Store }

@@ -46,6 +46,7 @@ type Stores interface {
 	Organizations() store.Organizations
 	Accounts() store.Accounts
 	Sessions() store.Sessions
+	SecurityLog() store.SecurityLog
 }
 
 // Service manages organizations, administrator accounts and passwords. The
@@ -54,6 +55,7 @@ type Service struct {
 	orgs     store.Organizations
 	accounts store.Accounts
 	sessions store.Sessions
+	security store.SecurityLog
 	audit    *audit.Recorder
 	lg       *slog.Logger
 	now      func() time.Time
@@ -82,6 +84,7 @@ func NewService(st Stores, rec *audit.Recorder, lg *slog.Logger, now func() time
 		orgs:      st.Organizations(),
 		accounts:  st.Accounts(),
 		sessions:  st.Sessions(),
+		security:  st.SecurityLog(),
 		audit:     rec,
 		lg:        lg,
 		now:       now,
@@ -320,14 +323,15 @@ func (s *Service) SetPassword(ctx context.Context, email, password string) error
 // [ErrInvalidCredentials]. An unknown email costs the same argon2 work as a
 // known one, so response time does not reveal which emails have accounts.
 func (s *Service) Authenticate(ctx context.Context, email, password string) (store.Account, error) {
-	return s.authenticate(ctx, email, password, "")
+	return s.authenticate(ctx, email, password, source{})
 }
 
-// authenticate is Authenticate with the client address for the audit log.
-func (s *Service) authenticate(ctx context.Context, email, password, clientIP string) (store.Account, error) {
+// authenticate is Authenticate with where the attempt came from, for the
+// audit log and the account's security log.
+func (s *Service) authenticate(ctx context.Context, email, password string, src source) (store.Account, error) {
 	details := map[string]string{}
-	if clientIP != "" {
-		details["ip"] = clientIP
+	if src.IP != "" {
+		details["ip"] = src.IP
 	}
 	norm, emailErr := NormalizeEmail(email)
 	var acct store.Account
@@ -356,6 +360,7 @@ func (s *Service) authenticate(ctx context.Context, email, password, clientIP st
 			// Not the actor: whoever typed the password is unknown.
 			details["reason"] = "wrong password"
 			details["account_id"] = acct.ID
+			s.recordSecurity(ctx, acct.ID, ActionLoginFailed, src, "wrong password")
 		}
 		s.record(ctx, store.AuditEvent{Action: ActionLoginFailed, Target: target, Details: details})
 		return store.Account{}, ErrInvalidCredentials
@@ -370,6 +375,7 @@ func (s *Service) authenticate(ctx context.Context, email, password, clientIP st
 		}
 	}
 	s.record(ctx, store.AuditEvent{Action: ActionLoginSucceeded, ActorAccountID: acct.ID, Target: acct.Email, Details: details})
+	s.recordSecurity(ctx, acct.ID, ActionLoginSucceeded, src, "")
 	acct.PasswordHash = ""
 	return acct, nil
 }

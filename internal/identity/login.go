@@ -78,7 +78,7 @@ func (h *Handler) postLogin(w http.ResponseWriter, r *http.Request) {
 		h.tooManyAttempts(w, r, wait)
 		return
 	}
-	acct, err := h.svc.authenticate(r.Context(), email, password, ip)
+	acct, err := h.svc.authenticate(r.Context(), email, password, source{IP: ip, UserAgent: userAgent(r)})
 	if errors.Is(err, ErrInvalidCredentials) {
 		h.renderLogin(w, r, http.StatusOK, email, returnTo, "Wrong email or password.")
 		return

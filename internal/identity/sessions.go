@@ -127,6 +127,8 @@ func (s *Sessions) Login(w http.ResponseWriter, r *http.Request, acct store.Acco
 		CreatedAt:  now,
 		LastSeenAt: now,
 		ExpiresAt:  now.Add(s.absolute),
+		IP:         clientIP(r),
+		UserAgent:  userAgent(r),
 	}
 	if err := s.store.CreateSession(ctx, sess); err != nil {
 		return fmt.Errorf("login: %w", err)
@@ -242,6 +244,15 @@ func (s *Sessions) VerifyCSRF(r *http.Request) bool {
 func (s *Sessions) Cleanup(ctx context.Context) (int64, error) {
 	now := s.now()
 	return s.store.DeleteExpiredSessions(ctx, store.Micro(now.Add(-s.idle)), store.Micro(now))
+}
+
+// currentIDHash is the store key of the request's session cookie, if any.
+func (s *Sessions) currentIDHash(r *http.Request) (string, bool) {
+	raw, ok := s.rawSessionID(r)
+	if !ok {
+		return "", false
+	}
+	return hashID(raw), true
 }
 
 // rawSessionID returns the decoded session id from the cookie, if it has

@@ -85,6 +85,8 @@ type Session struct {
 	CreatedAt  time.Time
 	LastSeenAt time.Time
 	ExpiresAt  time.Time // absolute lifetime
+	IP         string    // the client address at login, "" if unknown
+	UserAgent  string    // the browser's User-Agent at login, truncated
 }
 
 // Sessions stores dashboard login sessions.
@@ -94,6 +96,12 @@ type Sessions interface {
 	TouchSession(ctx context.Context, idHash string, at time.Time) error
 	DeleteSession(ctx context.Context, idHash string) error
 	DeleteAccountSessions(ctx context.Context, accountID string) error
+	// DeleteOtherSessions deletes every session of accountID except
+	// keepIDHash and returns how many it deleted.
+	DeleteOtherSessions(ctx context.Context, accountID, keepIDHash string) (int64, error)
+	// ListAccountSessions returns the sessions of accountID, most recently
+	// used first, expired ones included until they are cleaned up.
+	ListAccountSessions(ctx context.Context, accountID string) ([]Session, error)
 	// DeleteExpiredSessions removes sessions idle since before idleBefore or
 	// past their absolute expiry at now.
 	DeleteExpiredSessions(ctx context.Context, idleBefore, now time.Time) (int64, error)

@@ -30,6 +30,7 @@ type Store interface {
 	Clients() Clients
 	Grants() Grants
 	Audit() AuditLog
+	SecurityLog() SecurityLog
 	Changes() Changes
 	Markers() Markers
 	Dashboard() Dashboard

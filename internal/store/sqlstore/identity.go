@@ -170,18 +170,49 @@ func (a accounts) ListOrgMembers(ctx context.Context, orgID string) ([]store.Mem
 type sessions struct{ s *Store }
 
 func (ss sessions) CreateSession(ctx context.Context, se store.Session) error {
-	_, err := ss.s.w.ExecContext(ctx, `INSERT INTO sessions (id_hash, account_id, created_at, last_seen_at, expires_at) VALUES ($1, $2, $3, $4, $5)`,
-		se.IDHash, se.AccountID, usv(se.CreatedAt), usv(se.LastSeenAt), usv(se.ExpiresAt))
+	_, err := ss.s.w.ExecContext(ctx, `INSERT INTO sessions (id_hash, account_id, created_at, last_seen_at, expires_at, ip, user_agent) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+		se.IDHash, se.AccountID, usv(se.CreatedAt), usv(se.LastSeenAt), usv(se.ExpiresAt), se.IP, se.UserAgent)
 	return conflictOr(notFoundFK(err))
 }
 
 func (ss sessions) GetSession(ctx context.Context, idHash string) (store.Session, error) {
+	se, err := scanSession(ss.s.r.QueryRowContext(ctx, `SELECT `+sessionColumns+` FROM sessions WHERE id_hash = $1`, idHash))
+	return se, notFound(err)
+}
+
+const sessionColumns = `id_hash, account_id, created_at, last_seen_at, expires_at, ip, user_agent`
+
+func scanSession(row scanner) (store.Session, error) {
 	var se store.Session
 	var created, seen, expires int64
-	err := ss.s.r.QueryRowContext(ctx, `SELECT id_hash, account_id, created_at, last_seen_at, expires_at FROM sessions WHERE id_hash = $1`, idHash).
-		Scan(&se.IDHash, &se.AccountID, &created, &seen, &expires)
+	err := row.Scan(&se.IDHash, &se.AccountID, &created, &seen, &expires, &se.IP, &se.UserAgent)
 	se.CreatedAt, se.LastSeenAt, se.ExpiresAt = fromUSv(created), fromUSv(seen), fromUSv(expires)
-	return se, notFound(err)
+	return se, err
+}
+
+func (ss sessions) ListAccountSessions(ctx context.Context, accountID string) ([]store.Session, error) {
+	rows, err := ss.s.r.QueryContext(ctx, `SELECT `+sessionColumns+` FROM sessions WHERE account_id = $1 ORDER BY last_seen_at DESC, created_at DESC`, accountID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []store.Session
+	for rows.Next() {
+		se, err := scanSession(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, se)
+	}
+	return out, rows.Err()
+}
+
+func (ss sessions) DeleteOtherSessions(ctx context.Context, accountID, keepIDHash string) (int64, error) {
+	res, err := ss.s.w.ExecContext(ctx, `DELETE FROM sessions WHERE account_id = $1 AND id_hash <> $2`, accountID, keepIDHash)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
 }
 
 func (ss sessions) TouchSession(ctx context.Context, idHash string, at time.Time) error {

@@ -18,11 +18,14 @@ func runAPIKey(ctx context.Context, c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
-	var email, id string
+	var email, id, name string
 	var asJSON bool
 	st, lg, err := c.storeCommand(ctx, "apikey "+sub, rest, func(fs *flag.FlagSet) {
 		fs.StringVar(&email, "admin", "", "email of the administrator the key acts as (required)")
 		fs.BoolVar(&asJSON, "json", false, "print JSON")
+		if sub == "create" {
+			fs.StringVar(&name, "name", "", "what the key is for, shown on the API keys page (at most 100 characters)")
+		}
 		if sub == "revoke" {
 			fs.StringVar(&id, "id", "", "id of the key to revoke (from apikey list)")
 		}
@@ -43,7 +46,10 @@ func runAPIKey(ctx context.Context, c *cli, args []string) error {
 	keys := dashboard.NewAPIKeys(st, audit.New(st.Audit(), nil, lg), nil, nil)
 	switch sub {
 	case "create":
-		raw, _, err := keys.Create(ctx, acc.ID)
+		raw, _, err := keys.CreateNamed(ctx, acc.ID, name)
+		if errors.Is(err, dashboard.ErrInvalidAPIKeyName) {
+			return usagef("--name: %v", err)
+		}
 		if errors.Is(err, dashboard.ErrTooManyAPIKeys) {
 			return fmt.Errorf("%s already has %d API keys (Meraki's limit): revoke one first", acc.Email, dashboard.MaxAPIKeys)
 		} else if err != nil {
@@ -61,13 +67,21 @@ func runAPIKey(ctx context.Context, c *cli, args []string) error {
 		}
 		out := make([]map[string]string, 0, len(list))
 		for _, k := range list {
-			out = append(out, map[string]string{"id": k.ID, "last4": k.Last4, "created_at": k.CreatedAt.Format(time.RFC3339)})
+			used := ""
+			if !k.LastUsedAt.IsZero() {
+				used = k.LastUsedAt.Format(time.RFC3339)
+			}
+			out = append(out, map[string]string{"id": k.ID, "name": k.Name, "last4": k.Last4, "created_at": k.CreatedAt.Format(time.RFC3339), "last_used_at": used})
 		}
 		if asJSON {
 			return c.printJSON(out)
 		}
 		for _, k := range out {
-			fmt.Fprintf(c.stdout, "%s\t…%s\t%s\n", k["id"], k["last4"], k["created_at"])
+			used := k["last_used_at"]
+			if used == "" {
+				used = "never used"
+			}
+			fmt.Fprintf(c.stdout, "%s\t…%s\t%s\t%s\t%s\n", k["id"], k["last4"], k["created_at"], used, k["name"])
 		}
 		return nil
 	default:

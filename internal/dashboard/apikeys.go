@@ -7,7 +7,10 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strings"
+	"sync"
 	"time"
+	"unicode"
 
 	"github.com/grantflow/grantflow/internal/audit"
 	"github.com/grantflow/grantflow/internal/store"
@@ -41,6 +44,9 @@ type APIKeys struct {
 	audit  *audit.Recorder
 	now    func() time.Time
 	byHash *dropCache[string, store.APIKey]
+
+	mu      sync.Mutex
+	touched map[string]time.Time // key id -> last use this process wrote
 }
 
 // NewAPIKeys returns the API key service. feed may be nil (no caching);
@@ -76,9 +82,19 @@ func hashKey(raw string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// Create makes a new key for accountID and returns it; the key itself is
-// never stored and cannot be shown again.
+// Create makes a new unnamed key for accountID; see [APIKeys.CreateNamed].
 func (k *APIKeys) Create(ctx context.Context, accountID string) (string, store.APIKey, error) {
+	return k.CreateNamed(ctx, accountID, "")
+}
+
+// CreateNamed makes a new key for accountID called name (see
+// [CleanAPIKeyName]) and returns it; the key itself is never stored and
+// cannot be shown again.
+func (k *APIKeys) CreateNamed(ctx context.Context, accountID, name string) (string, store.APIKey, error) {
+	name, err := CleanAPIKeyName(name)
+	if err != nil {
+		return "", store.APIKey{}, err
+	}
 	b := make([]byte, 20)
 	if _, err := rand.Read(b); err != nil {
 		return "", store.APIKey{}, err
@@ -89,7 +105,7 @@ func (k *APIKeys) Create(ctx context.Context, accountID string) (string, store.A
 		return "", store.APIKey{}, err
 	}
 	key := store.APIKey{ID: hex.EncodeToString(idb), AccountID: accountID, Hash: hashKey(raw), Last4: raw[len(raw)-4:],
-		CreatedAt: store.Micro(k.now())}
+		Name: name, CreatedAt: store.Micro(k.now())}
 	switch err := k.keys.CreateAPIKey(ctx, key, MaxAPIKeys); {
 	case errors.Is(err, store.ErrConflict):
 		return "", store.APIKey{}, ErrTooManyAPIKeys
@@ -97,7 +113,7 @@ func (k *APIKeys) Create(ctx context.Context, accountID string) (string, store.A
 		return "", store.APIKey{}, fmt.Errorf("dashboard: create api key: %w", err)
 	}
 	_ = k.audit.Record(ctx, store.AuditEvent{Action: "apikey.created", ActorAccountID: accountID, Target: accountID,
-		Details: map[string]string{"key_id": key.ID, "last4": key.Last4}})
+		Details: map[string]string{"key_id": key.ID, "last4": key.Last4, "name": key.Name}})
 	return raw, key, nil
 }
 
@@ -115,12 +131,21 @@ func (k *APIKeys) Revoke(ctx context.Context, accountID, id string) error {
 	}
 	k.byHash.drop(key.Hash)
 	_ = k.audit.Record(ctx, store.AuditEvent{Action: "apikey.revoked", ActorAccountID: accountID, Target: accountID,
-		Details: map[string]string{"key_id": key.ID, "last4": key.Last4}})
+		Details: map[string]string{"key_id": key.ID, "last4": key.Last4, "name": key.Name}})
 	return nil
 }
 
-// Lookup returns the key raw stands for, or ErrInvalidAPIKey.
+// Lookup returns the key raw stands for, or ErrInvalidAPIKey. A found key
+// counts as used (see [APIKeys.touch]).
 func (k *APIKeys) Lookup(ctx context.Context, raw string) (store.APIKey, error) {
+	key, err := k.lookup(ctx, raw)
+	if err == nil {
+		k.touch(ctx, key.ID)
+	}
+	return key, err
+}
+
+func (k *APIKeys) lookup(ctx context.Context, raw string) (store.APIKey, error) {
 	if !LooksLikeAPIKey(raw) {
 		return store.APIKey{}, ErrInvalidAPIKey
 	}
@@ -135,4 +160,44 @@ func (k *APIKeys) Lookup(ctx context.Context, raw string) (store.APIKey, error) 
 		}
 		return key, nil
 	})
+}
+
+// LastUseGap is how often a key's last use is written: at most once a
+// minute per key, not on every request.
+const LastUseGap = time.Minute
+
+// ErrInvalidAPIKeyName is returned for a name that is too long or holds
+// control characters.
+var ErrInvalidAPIKeyName = errors.New("an API key's name must be at most 100 characters, without control characters")
+
+// CleanAPIKeyName trims name and checks it: at most 100 characters, no
+// control characters. "" is allowed (an unnamed key).
+func CleanAPIKeyName(name string) (string, error) {
+	name = strings.TrimSpace(name)
+	if len([]rune(name)) > 100 || strings.ContainsFunc(name, unicode.IsControl) {
+		return "", ErrInvalidAPIKeyName
+	}
+	return name, nil
+}
+
+// touch records that key id was used now. This process skips the write
+// when it wrote the key less than LastUseGap ago, and the store skips it
+// when another process did, so a busy key costs one write a minute.
+func (k *APIKeys) touch(ctx context.Context, id string) {
+	now := store.Micro(k.now())
+	k.mu.Lock()
+	if k.touched == nil {
+		k.touched = map[string]time.Time{}
+	}
+	if last, ok := k.touched[id]; ok && now.Sub(last) < LastUseGap {
+		k.mu.Unlock()
+		return
+	}
+	k.touched[id] = now
+	if len(k.touched) > 100_000 { // revoked keys linger; start over rather than grow
+		k.touched = map[string]time.Time{id: now}
+	}
+	k.mu.Unlock()
+	// Best effort: a lost last-use write must not fail the request.
+	_ = k.keys.TouchAPIKey(ctx, id, now, LastUseGap)
 }

@@ -16,12 +16,6 @@ import (
 //go:embed templates/*.html
 var templatesFS embed.FS
 
-type apiKeyRow struct {
-	ID        string
-	Last4     string
-	CreatedAt time.Time
-}
-
 type apiKeysPage struct {
 	web.Chrome
 	Keys   []apiKeyRow
@@ -69,7 +63,7 @@ func (h *Handler) renderAPIKeys(w http.ResponseWriter, r *http.Request, acc stor
 		NewKey: newKey, Error: errMsg, Max: MaxAPIKeys, CanAdd: len(keys) < MaxAPIKeys,
 	}
 	for _, k := range keys {
-		p.Keys = append(p.Keys, apiKeyRow{k.ID, k.Last4, k.CreatedAt})
+		p.Keys = append(p.Keys, keyRow(k))
 	}
 	h.pages.Render(w, r, status, "apikeys.html", p)
 }
@@ -91,8 +85,10 @@ func (h *Handler) createAPIKey(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	raw, _, err := h.keys.Create(r.Context(), acc.ID)
+	raw, _, err := h.keys.CreateNamed(r.Context(), acc.ID, r.PostFormValue("name"))
 	switch {
+	case errors.Is(err, ErrInvalidAPIKeyName):
+		h.renderAPIKeys(w, r, acc, http.StatusBadRequest, "", "The name must be at most 100 characters, without control characters.", "")
 	case errors.Is(err, ErrTooManyAPIKeys):
 		h.renderAPIKeys(w, r, acc, http.StatusConflict, "", "You already have two API keys. Revoke one before creating another.", "")
 	case err != nil:
@@ -129,7 +125,7 @@ func (h *Handler) confirmRevokeAPIKey(w http.ResponseWriter, r *http.Request) {
 	k := keys[i]
 	h.pages.Render(w, r, http.StatusOK, "apikey_revoke.html", revokeKeyPage{
 		Chrome: web.Chrome{Title: "Revoke API key?", User: acc.Email, CSRF: h.sessions.CSRFToken(w, r)},
-		Key:    apiKeyRow{k.ID, k.Last4, k.CreatedAt},
+		Key:    keyRow(k),
 	})
 }
 

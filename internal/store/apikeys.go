@@ -12,7 +12,11 @@ type APIKey struct {
 	AccountID string
 	Hash      string // hex SHA-256 of the key
 	Last4     string // the key's last four characters, to recognise it
+	Name      string // what its owner calls it ("" for keys made before names)
 	CreatedAt time.Time
+	// LastUsedAt is when it last authenticated a request, to the minute
+	// (zero: never). It is written at most once a minute per key.
+	LastUsedAt time.Time
 }
 
 // APIKeys stores API keys. Deletion publishes a ChangeAPIKey change whose
@@ -25,4 +29,8 @@ type APIKeys interface {
 	ListAPIKeys(ctx context.Context, accountID string) ([]APIKey, error)
 	// DeleteAPIKey removes accountID's key id and returns it.
 	DeleteAPIKey(ctx context.Context, accountID, id string, at time.Time) (APIKey, error)
+	// TouchAPIKey sets key id's LastUsedAt to at unless it is already
+	// after at-minGap, so many processes write a busy key's last use once
+	// per minGap, not once per request.
+	TouchAPIKey(ctx context.Context, id string, at time.Time, minGap time.Duration) error
 }

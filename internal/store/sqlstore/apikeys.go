@@ -15,14 +15,24 @@ type apiKeys struct{ s *Store }
 // APIKeys returns the Dashboard API keys.
 func (s *Store) APIKeys() store.APIKeys { return apiKeys{s} }
 
-const apiKeyCols = `id, account_id, hash, last4, created_at`
+const apiKeyCols = `id, account_id, hash, last4, name, created_at, last_used_at`
 
 func scanAPIKey(row interface{ Scan(...any) error }) (store.APIKey, error) {
 	var k store.APIKey
 	var created int64
-	err := row.Scan(&k.ID, &k.AccountID, &k.Hash, &k.Last4, &created)
+	var used sql.NullInt64
+	err := row.Scan(&k.ID, &k.AccountID, &k.Hash, &k.Last4, &k.Name, &created, &used)
 	k.CreatedAt = fromUSv(created)
+	if used.Valid {
+		k.LastUsedAt = fromUSv(used.Int64)
+	}
 	return k, err
+}
+
+func (a apiKeys) TouchAPIKey(ctx context.Context, id string, at time.Time, minGap time.Duration) error {
+	_, err := a.s.w.ExecContext(ctx, `UPDATE api_keys SET last_used_at = $1 WHERE id = $2 AND (last_used_at IS NULL OR last_used_at <= $3)`,
+		usv(at), id, usv(at.Add(-minGap)))
+	return err
 }
 
 // CreateAPIKey takes the lowest free slot of the account. Two racing
@@ -78,8 +88,8 @@ func (a apiKeys) createAPIKey(ctx context.Context, k store.APIKey, max int) erro
 		if slot == 0 {
 			return store.ErrConflict
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO api_keys (id, account_id, slot, hash, last4, created_at) VALUES ($1, $2, $3, $4, $5, $6)`,
-			k.ID, k.AccountID, slot, k.Hash, k.Last4, usv(k.CreatedAt))
+		_, err = tx.ExecContext(ctx, `INSERT INTO api_keys (id, account_id, slot, hash, last4, name, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+			k.ID, k.AccountID, slot, k.Hash, k.Last4, k.Name, usv(k.CreatedAt))
 		if isUnique(err) && strings.Contains(err.Error(), "slot") {
 			return errSlotTaken
 		}

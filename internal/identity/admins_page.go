@@ -120,9 +120,11 @@ func (h *Handler) adminChange(w http.ResponseWriter, r *http.Request) (store.Acc
 func (h *Handler) adminError(w http.ResponseWriter, r *http.Request, acct store.Account, org store.Organization, err error) {
 	status := http.StatusBadRequest
 	msg := err.Error()
+	access := store.AccessFull
 	switch {
 	case errors.Is(err, ErrNotFullAdmin):
-		status = http.StatusForbidden
+		// Downgraded between the page's check and the service's.
+		status, access = http.StatusForbidden, store.AccessReadOnly
 	case errors.Is(err, ErrLastFullAdmin), errors.Is(err, ErrAlreadyAdmin):
 		status = http.StatusConflict
 	case errors.Is(err, ErrNotAdmin):
@@ -132,7 +134,7 @@ func (h *Handler) adminError(w http.ResponseWriter, r *http.Request, acct store.
 		h.serverError(w, r, acct, "admin change failed", err)
 		return
 	}
-	h.renderAdmins(w, r, acct, org, store.AccessFull, status, adminsPage{Error: msg})
+	h.renderAdmins(w, r, acct, org, access, status, adminsPage{Error: msg})
 }
 
 func (h *Handler) adminInvite(w http.ResponseWriter, r *http.Request) {

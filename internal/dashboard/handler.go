@@ -181,6 +181,11 @@ func (h *Handler) Routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /account/api-keys/{id}/revoke", h.confirmRevokeAPIKey)
 	mux.HandleFunc("POST /account/api-keys/{id}/revoke", h.revokeAPIKey)
 	mux.HandleFunc("GET /organizations/{orgID}/api-requests", h.apiRequestsPage)
+	// The pages the API's url fields point at (estate_pages.go).
+	mux.HandleFunc("GET /organizations/{orgID}", h.organizationPage)
+	mux.HandleFunc("GET /organizations/{orgID}/networks", h.networksPage)
+	mux.HandleFunc("GET /organizations/{orgID}/networks/{networkID}", h.networkPage)
+	mux.HandleFunc("GET /organizations/{orgID}/devices/{serial}", h.devicePage)
 }
 
 // Run flushes API request counts every UsageFlushInterval and prunes old

@@ -204,19 +204,22 @@ func TestAuthenticateUnknownEmailDoesTheWork(t *testing.T) {
 	if _, err := svc.CreateAdmin(ctx, org.ID, "erin@example.com", testPassword, store.AccessFull); err != nil {
 		t.Fatal(err)
 	}
-	fastest := func(email string) time.Duration {
-		best := time.Hour
-		for range 3 {
-			start := time.Now()
-			if _, err := svc.Authenticate(ctx, email, "wrong password here"); !errors.Is(err, identity.ErrInvalidCredentials) {
-				t.Fatal(err)
-			}
-			best = min(best, time.Since(start))
+	once := func(email string) time.Duration {
+		start := time.Now()
+		if _, err := svc.Authenticate(ctx, email, "wrong password here"); !errors.Is(err, identity.ErrInvalidCredentials) {
+			t.Fatal(err)
 		}
-		return best
+		return time.Since(start)
 	}
-	known, unknown := fastest("erin@example.com"), fastest("nobody@example.com")
-	if unknown < known/2 {
+	// The fastest of several tries, taken in turns, so that a busy
+	// machine slows both alike: a skipped hash is then several times
+	// faster, not merely a little.
+	known, unknown := time.Hour, time.Hour
+	for range 7 {
+		known = min(known, once("erin@example.com"))
+		unknown = min(unknown, once("nobody@example.com"))
+	}
+	if unknown < known/3 {
 		t.Errorf("unknown email answered in %v, known email in %v: the unknown one skipped the hash", unknown, known)
 	}
 }

@@ -233,7 +233,7 @@ func pageDate(v any) string {
 	if t.IsZero() {
 		return ""
 	}
-	return t.UTC().Format("2006-01-02 15:04:05 UTC")
+	return web.FormatTime(t) // the one date format of every page
 }
 
 // pageDuration is the time between start and end (workflow.js computes the

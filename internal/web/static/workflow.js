@@ -34,7 +34,7 @@
   function date(s) {
     if (!s) { return ''; }
     var d = new Date(s);
-    return d.toISOString().slice(0, 19).replace('T', ' ') + ' UTC';
+    return d.toISOString().slice(0, 16).replace('T', ' ') + ' UTC';
   }
   function duration(a, b) {
     if (!a || !b) { return ''; }

@@ -137,6 +137,21 @@ func (h *Handler) renderError(w http.ResponseWriter, r *http.Request, acct store
 }
 
 // pageFail answers a service error that is not a validation problem.
+// pageClient is pageAccount followed by the integration named in the path,
+// among the account's own; it answers the page itself when either fails.
+func (h *Handler) pageClient(w http.ResponseWriter, r *http.Request) (store.Account, store.Client, bool) {
+	acct, ok := h.pageAccount(w, r)
+	if !ok {
+		return store.Account{}, store.Client{}, false
+	}
+	c, err := h.svc.GetAs(r.Context(), acct.ID, r.PathValue("id"))
+	if err != nil {
+		h.pageFail(w, r, acct, err)
+		return store.Account{}, store.Client{}, false
+	}
+	return acct, c, true
+}
+
 func (h *Handler) pageFail(w http.ResponseWriter, r *http.Request, acct store.Account, err error) {
 	if errors.Is(err, ErrNotFound) {
 		h.renderError(w, r, acct, http.StatusNotFound, "There is no such integration among yours.")
@@ -244,13 +259,8 @@ func (h *Handler) pageCreate(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) pageEdit(w http.ResponseWriter, r *http.Request) {
-	acct, ok := h.pageAccount(w, r)
+	acct, c, ok := h.pageClient(w, r)
 	if !ok {
-		return
-	}
-	c, err := h.svc.GetAs(r.Context(), acct.ID, r.PathValue("id"))
-	if err != nil {
-		h.pageFail(w, r, acct, err)
 		return
 	}
 	data := formPage{
@@ -309,13 +319,8 @@ func (h *Handler) pageConfirmDelete(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) pageConfirm(w http.ResponseWriter, r *http.Request, del bool) {
-	acct, ok := h.pageAccount(w, r)
+	acct, c, ok := h.pageClient(w, r)
 	if !ok {
-		return
-	}
-	c, err := h.svc.GetAs(r.Context(), acct.ID, r.PathValue("id"))
-	if err != nil {
-		h.pageFail(w, r, acct, err)
 		return
 	}
 	title := "Rotate the client secret of " + c.Name

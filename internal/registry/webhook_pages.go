@@ -36,26 +36,16 @@ func (h *Handler) renderWebhook(w http.ResponseWriter, r *http.Request, acct sto
 }
 
 func (h *Handler) pageWebhook(w http.ResponseWriter, r *http.Request) {
-	acct, ok := h.pageAccount(w, r)
+	acct, c, ok := h.pageClient(w, r)
 	if !ok {
-		return
-	}
-	c, err := h.svc.GetAs(r.Context(), acct.ID, r.PathValue("id"))
-	if err != nil {
-		h.pageFail(w, r, acct, err)
 		return
 	}
 	h.renderWebhook(w, r, acct, http.StatusOK, c, webhookPage{})
 }
 
 func (h *Handler) pageSetWebhook(w http.ResponseWriter, r *http.Request) {
-	acct, ok := h.pageAccount(w, r)
+	acct, c, ok := h.pageClient(w, r)
 	if !ok {
-		return
-	}
-	c, err := h.svc.GetAs(r.Context(), acct.ID, r.PathValue("id"))
-	if err != nil {
-		h.pageFail(w, r, acct, err)
 		return
 	}
 	url := strings.TrimSpace(r.PostFormValue("webhook_url"))
@@ -81,13 +71,8 @@ func (h *Handler) pageSetWebhook(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) pageRotateWebhookSecret(w http.ResponseWriter, r *http.Request) {
-	acct, ok := h.pageAccount(w, r)
+	acct, c, ok := h.pageClient(w, r)
 	if !ok {
-		return
-	}
-	c, err := h.svc.GetAs(r.Context(), acct.ID, r.PathValue("id"))
-	if err != nil {
-		h.pageFail(w, r, acct, err)
 		return
 	}
 	secret, err := h.svc.RotateWebhookSecretAs(r.Context(), acct.ID, c.ID)

@@ -36,7 +36,7 @@ func TestSleep(t *testing.T) {
 			start := time.Now()
 			r := ioOne(t, nil, "core.sleep", props, ioVar{"wait", "input", "datatype.integer", 1})
 			took := time.Since(start)
-			if msg := ioFailure(r); tc.failure == "" && r.Status != engine.StatusSucceeded || tc.failure != "" && !strings.Contains(msg, tc.failure) {
+			if msg := failed(r); tc.failure == "" && r.Status != engine.StatusSucceeded || tc.failure != "" && !strings.Contains(msg, tc.failure) {
 				t.Errorf("%s %q, want failure %q", r.Status, msg, tc.failure)
 			}
 			if took < tc.atLeast || took > tc.atMost {

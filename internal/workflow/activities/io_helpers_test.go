@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"sync"
 	"testing"
 
 	"github.com/grantflow/grantflow/internal/workflow/activities"
@@ -63,50 +62,16 @@ func ioRef(scope, id string) string {
 	return fmt.Sprintf("$workflow.%s.%s.variable_workflow_%s$", ioWF, scope, id)
 }
 
-// ioOut references an output field of an activity.
-func ioOut(id, path string) string {
-	return fmt.Sprintf("$activity.definition_activity_%s.output.%s$", id, path)
-}
-
-// ioRecords collects a run's records as they end.
-type ioRecords struct {
-	mu   sync.Mutex
-	list []*engine.Record
-}
-
-func (r *ioRecords) Started(*engine.Record) {}
-
-func (r *ioRecords) Ended(rec *engine.Record) error {
-	r.mu.Lock()
-	r.list = append(r.list, rec)
-	r.mu.Unlock()
-	return nil
-}
-
-// of is the last record of activity id.
-func (r *ioRecords) of(t testing.TB, id string) *engine.Record {
-	t.Helper()
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	for i := len(r.list) - 1; i >= 0; i-- {
-		if r.list[i].ActivityID == "definition_activity_"+id {
-			return r.list[i]
-		}
-	}
-	t.Fatalf("activity %s has no record", id)
-	return nil
-}
-
 // ioRun runs wf on an engine with every activity type and target t; the
 // functions may change the configuration and the run first.
-func ioRun(t testing.TB, wf *export.Workflow, target *engine.Target, opts ...func(*engine.Config, *engine.Run)) (engine.Result, *ioRecords) {
+func ioRun(t testing.TB, wf *export.Workflow, target *engine.Target, opts ...func(*engine.Config, *engine.Run)) (engine.Result, *records) {
 	t.Helper()
 	return ioRunCtx(context.Background(), t, wf, target, opts...)
 }
 
-func ioRunCtx(ctx context.Context, t testing.TB, wf *export.Workflow, target *engine.Target, opts ...func(*engine.Config, *engine.Run)) (engine.Result, *ioRecords) {
+func ioRunCtx(ctx context.Context, t testing.TB, wf *export.Workflow, target *engine.Target, opts ...func(*engine.Config, *engine.Run)) (engine.Result, *records) {
 	t.Helper()
-	rec := &ioRecords{}
+	rec := &records{}
 	cfg := engine.Config{Types: activities.All()}
 	r := &engine.Run{ID: "r1", Workflow: wf, Target: target, Recorder: rec, StartedBy: "ada@example.com"}
 	for _, o := range opts {
@@ -121,12 +86,4 @@ func ioOne(t testing.TB, target *engine.Target, typ string, props map[string]any
 	t.Helper()
 	_, rec := ioRun(t, ioExport(t, vars, ioAct{"a", typ, props}), target)
 	return rec.of(t, "a")
-}
-
-// ioFailure is a record's failure message ("" when it did not fail).
-func ioFailure(r *engine.Record) string {
-	if r.Status == engine.StatusFailed {
-		return r.Error
-	}
-	return ""
 }

@@ -224,8 +224,8 @@ func TestMerakiRequestResume(t *testing.T) {
 func TestMerakiRequestNoTarget(t *testing.T) {
 	t.Parallel()
 	r := ioOne(t, nil, "meraki.api_request", map[string]any{"api_method": "GET", "api_url": "/api/v1/organizations"})
-	if !strings.Contains(ioFailure(r), "no Meraki target") {
-		t.Errorf("got %q", ioFailure(r))
+	if !strings.Contains(failed(r), "no Meraki target") {
+		t.Errorf("got %q", failed(r))
 	}
 }
 
@@ -241,7 +241,7 @@ func TestMerakiRequestAuthorizeFails(t *testing.T) {
 		return errors.New("the refresh token was revoked")
 	}
 	r := ioOne(t, target, "meraki.api_request", map[string]any{"api_method": "GET", "api_url": "/api/v1/organizations"})
-	if msg := ioFailure(r); msg != `the credentials of target "Meraki": the refresh token was revoked` || calls != 1 || len(rc.got()) != 0 {
+	if msg := failed(r); msg != `the credentials of target "Meraki": the refresh token was revoked` || calls != 1 || len(rc.got()) != 0 {
 		t.Errorf("%q after %d calls, %d requests", msg, calls, len(rc.got()))
 	}
 }

@@ -223,7 +223,7 @@ func TestPythonScriptFailures(t *testing.T) {
 			t.Parallel()
 			start := time.Now()
 			r := pyRun(t, tc.script, nil, nil, tc.props)
-			msg := ioFailure(r)
+			msg := failed(r)
 			for _, w := range tc.want {
 				if !strings.Contains(msg, w) {
 					t.Errorf("failure %q, want it to hold %q", msg, w)
@@ -302,8 +302,8 @@ func TestPythonScriptTimeoutKillsChildren(t *testing.T) {
 	pidFile := filepath.Join(t.TempDir(), "pid")
 	script := "import subprocess, sys, time\np = subprocess.Popen(['sleep', '60'])\nopen(sys.argv[1], 'w').write(str(p.pid))\ntime.sleep(60)\n"
 	r := pyRun(t, script, []string{pidFile}, nil, map[string]any{"action_timeout": 2})
-	if !strings.Contains(ioFailure(r), "timed out") {
-		t.Fatalf("got %s %q", r.Status, ioFailure(r))
+	if !strings.Contains(failed(r), "timed out") {
+		t.Fatalf("got %s %q", r.Status, failed(r))
 	}
 	b, err := os.ReadFile(pidFile)
 	if err != nil {
@@ -328,7 +328,7 @@ func TestPythonScriptMissingInterpreter(t *testing.T) {
 	t.Parallel()
 	wf := ioExport(t, nil, ioAct{"a", "python3.script", map[string]any{"script": "print(1)"}})
 	_, rec := ioRun(t, wf, nil, func(c *engine.Config, _ *engine.Run) { c.Python = filepath.Join(t.TempDir(), "python3") })
-	if msg := ioFailure(rec.of(t, "a")); !strings.Contains(msg, "cannot be run") || !strings.Contains(msg, "Python scripts cannot run") {
+	if msg := failed(rec.of(t, "a")); !strings.Contains(msg, "cannot be run") || !strings.Contains(msg, "Python scripts cannot run") {
 		t.Errorf("got %q", msg)
 	}
 }
@@ -337,7 +337,7 @@ func TestPythonScriptNotInstalled(t *testing.T) {
 	t.Setenv("PATH", t.TempDir())
 	wf := ioExport(t, nil, ioAct{"a", "python3.script", map[string]any{"script": "print(1)"}})
 	_, rec := ioRun(t, wf, nil)
-	if msg := ioFailure(rec.of(t, "a")); msg != "python3 is not installed on this server, so Python scripts cannot run" {
+	if msg := failed(rec.of(t, "a")); msg != "python3 is not installed on this server, so Python scripts cannot run" {
 		t.Errorf("got %q", msg)
 	}
 }

@@ -34,7 +34,7 @@ func TestPromptRequest(t *testing.T) {
 				map[string]any{"form_element": "select", "form_label": "Size", "form_source_array": `["S", "M"]`},
 			}}},
 		ioAct{"copy", "core.set_multiple_variables", map[string]any{"variables_to_update": []any{
-			map[string]any{"variable_to_update": ioRef("output", "choice"), "variable_value_new": ioOut("ask", "prompt_response.Usernames")}}}})
+			map[string]any{"variable_to_update": ioRef("output", "choice"), "variable_value_new": actRef("ask", "prompt_response.Usernames")}}}})
 	clock := func(c *engine.Config, _ *engine.Run) { c.Now = func() time.Time { return now } }
 
 	res, rec := ioRun(t, wf, nil, clock)

@@ -43,14 +43,14 @@ func TestHTTPRequestURLJoin(t *testing.T) {
 		r := ioOne(t, webTarget(srv.URL+tc.path), "web-service.http_request", map[string]any{"method": "GET", "relative_url": tc.rel,
 			"target": map[string]any{"use_workflow_target": true}}, vars...)
 		if tc.wantFailure != "" {
-			if !strings.Contains(ioFailure(r), tc.wantFailure) {
-				t.Errorf("%q + %q: failure %q, want %q", tc.path, tc.rel, ioFailure(r), tc.wantFailure)
+			if !strings.Contains(failed(r), tc.wantFailure) {
+				t.Errorf("%q + %q: failure %q, want %q", tc.path, tc.rel, failed(r), tc.wantFailure)
 			}
 			continue
 		}
 		got := rc.got()
 		if len(got) != before+1 {
-			t.Errorf("%q + %q: %s %s, no request", tc.path, tc.rel, r.Status, ioFailure(r))
+			t.Errorf("%q + %q: %s %s, no request", tc.path, tc.rel, r.Status, failed(r))
 			continue
 		}
 		if g := got[len(got)-1]; g.Path != tc.wantPath || g.Query != tc.wantQuery {
@@ -215,7 +215,7 @@ func TestHTTPRequestBodyLimit(t *testing.T) {
 			_, _ = io.WriteString(w, strings.Repeat("x", size))
 		})
 		r := ioOne(t, webTarget(srv.URL), "web-service.http_request", map[string]any{"method": "GET", "relative_url": "/big"})
-		msg := ioFailure(r)
+		msg := failed(r)
 		switch {
 		case size == 1<<20 && (msg != "" || len(r.Output["response_body"].(string)) != size):
 			t.Errorf("1 MB: %q", msg)
@@ -231,7 +231,7 @@ func TestHTTPRequestNetworkError(t *testing.T) {
 	base := srv.URL
 	srv.Close()
 	r := ioOne(t, webTarget(base), "web-service.http_request", map[string]any{"method": "POST", "relative_url": "/x?token=abc", "action_timeout": 3})
-	msg := ioFailure(r)
+	msg := failed(r)
 	if !strings.HasPrefix(msg, "the request failed: ") || strings.Contains(msg, "abc") {
 		t.Errorf("got %q", msg)
 	}

@@ -125,7 +125,6 @@ type ClientWebhooks interface {
 	// ListWebhookEvents returns the client's newest events, newest first,
 	// with their attempts in order.
 	ListWebhookEvents(ctx context.Context, clientID string, limit int) ([]WebhookEvent, map[string][]WebhookAttempt, error)
-	GetWebhookEvent(ctx context.Context, id string) (WebhookEvent, error)
 	// ClaimDueWebhookEvents leases up to limit pending events of enabled
 	// webhooks that are due at now and not leased, until leaseUntil.
 	ClaimDueWebhookEvents(ctx context.Context, now, leaseUntil time.Time, limit int) ([]WebhookEvent, error)

@@ -166,11 +166,6 @@ func scanWebhookAttempt(row scanner) (store.WebhookAttempt, error) {
 	return a, err
 }
 
-func (c clientWebhooks) GetWebhookEvent(ctx context.Context, id string) (store.WebhookEvent, error) {
-	e, err := scanWebhookEvent(c.s.r.QueryRowContext(ctx, `SELECT `+webhookEventCols+` FROM client_webhook_events WHERE id = $1`, id))
-	return e, notFound(err)
-}
-
 func (c clientWebhooks) ClaimDueWebhookEvents(ctx context.Context, now, leaseUntil time.Time, limit int) ([]store.WebhookEvent, error) {
 	if limit <= 0 {
 		limit = 100

@@ -35,9 +35,12 @@ func runArgs(r store.Run) []any {
 		r.AnsweredBy, r.CancelRequested, r.Owner, us(r.HeartbeatAt), r.Attempt, usv(r.CreatedAt), us(r.StartedAt), us(r.EndedAt)}
 }
 
+// insertRunSQL inserts one run from runArgs.
+const insertRunSQL = `INSERT INTO workflow_runs (` + runCols + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,
+	$11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25)`
+
 func (rs runs) CreateRun(ctx context.Context, r store.Run) error {
-	_, err := rs.s.w.ExecContext(ctx, `INSERT INTO workflow_runs (`+runCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,
-		$11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25)`, runArgs(r)...)
+	_, err := rs.s.w.ExecContext(ctx, insertRunSQL, runArgs(r)...)
 	return notFoundFK(conflictOr(err))
 }
 

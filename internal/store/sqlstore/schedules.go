@@ -138,8 +138,7 @@ func (ss schedules) Fire(ctx context.Context, p store.FireParams) (bool, error) 
 			}
 		}
 		for _, r := range p.Runs {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO workflow_runs (`+runCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,
-				$11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25)`, runArgs(r)...); err != nil {
+			if _, err := tx.ExecContext(ctx, insertRunSQL, runArgs(r)...); err != nil {
 				return notFoundFK(conflictOr(err))
 			}
 		}

@@ -269,6 +269,7 @@ func (in *instance) exec(ctx context.Context, n *Node) error {
 		return nil
 	}
 	effect := n.typ != nil && n.typ.Effect
+	repeatable := effect && n.typ.Repeatable != nil && n.typ.Repeatable(d)
 	if effect {
 		if rec, ok := in.rs.r.Journal[key]; ok {
 			switch rec.Status {
@@ -279,7 +280,7 @@ func (in *instance) exec(ctx context.Context, n *Node) error {
 				}
 				return nil
 			case StatusRunning:
-				if n.typ.Repeatable == nil || !n.typ.Repeatable(d) {
+				if !repeatable {
 					return &Failure{Message: fmt.Sprintf("%s was interrupted while it ran (its process stopped); it may or may not have taken effect, so it is not repeated", d.Label())}
 				}
 			}
@@ -289,7 +290,7 @@ func (in *instance) exec(ctx context.Context, n *Node) error {
 	ex := &execution{rec: Record{Key: key, ActivityID: d.ID, Type: d.Type, Title: d.Label(),
 		Status: StatusRunning, StartedAt: in.rs.e.cfg.Now(), Effect: effect}}
 	rec := &ex.rec
-	rec.Repeatable = effect && n.typ.Repeatable != nil && n.typ.Repeatable(d)
+	rec.Repeatable = repeatable
 	ex.x = X{in: in, node: n, rec: rec}
 	if old, ok := in.rs.r.Journal[key]; ok {
 		rec.Seq = old.Seq // a replay re-records in the same place

@@ -70,8 +70,9 @@ type Renderer struct {
 }
 
 // NewRenderer parses every pattern in fsys as a page. The page's name is its
-// base file name (e.g. "consent.html"). funcs may be nil; every page has
-// "date" ([FormatTime]).
+// base file name (e.g. "consent.html"). A file whose base name starts with
+// "_" is not a page but a set of shared definitions that every page of this
+// renderer can call. funcs may be nil; every page has "date" ([FormatTime]).
 func NewRenderer(fsys fs.FS, lg *slog.Logger, funcs template.FuncMap, patterns ...string) (*Renderer, error) {
 	base := template.New("layout").Funcs(template.FuncMap{"chrome": func(c Chrome) Chrome { return c }, "date": FormatTime})
 	if funcs != nil {
@@ -81,19 +82,29 @@ func NewRenderer(fsys fs.FS, lg *slog.Logger, funcs template.FuncMap, patterns .
 	if err != nil {
 		return nil, fmt.Errorf("web: parse layout: %w", err)
 	}
-	r := &Renderer{pages: map[string]*template.Template{}, lg: lg}
+	var pages []string
 	for _, p := range patterns {
 		names, err := fs.Glob(fsys, p)
 		if err != nil {
 			return nil, err
 		}
 		for _, name := range names {
-			t, err := template.Must(base.Clone()).ParseFS(fsys, name)
-			if err != nil {
+			if !strings.HasPrefix(baseName(name), "_") {
+				pages = append(pages, name)
+				continue
+			}
+			if base, err = base.ParseFS(fsys, name); err != nil {
 				return nil, fmt.Errorf("web: parse %s: %w", name, err)
 			}
-			r.pages[baseName(name)] = t
 		}
+	}
+	r := &Renderer{pages: map[string]*template.Template{}, lg: lg}
+	for _, name := range pages {
+		t, err := template.Must(base.Clone()).ParseFS(fsys, name)
+		if err != nil {
+			return nil, fmt.Errorf("web: parse %s: %w", name, err)
+		}
+		r.pages[baseName(name)] = t
 	}
 	return r, nil
 }

@@ -71,20 +71,12 @@ func queueGrantEvents(ctx context.Context, q querier, ids []string, reason strin
 func queueIdleEvents(ctx context.Context, tx *sql.Tx, idleBefore, at time.Time) error {
 	rows, err := tx.QueryContext(ctx, `SELECT g.id FROM grants g JOIN client_webhooks w ON w.client_id = g.client_id AND w.enabled
 		WHERE g.revoked_at IS NULL AND g.last_used_at < $1`, usv(idleBefore))
-	if err != nil {
-		return err
-	}
-	var ids []string
-	for rows.Next() {
+	ids, err := scanAll(rows, err, func(row scanner) (string, error) {
 		var id string
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return err
-		}
-		ids = append(ids, id)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
+		err := row.Scan(&id)
+		return id, err
+	})
+	if err != nil {
 		return err
 	}
 	return queueGrantEvents(ctx, tx, ids, store.ReasonIdleExpired, at)

@@ -28,19 +28,11 @@ func (l securityLog) ListSecurityEvents(ctx context.Context, f store.SecurityFil
 	}
 	rows, err := l.s.r.QueryContext(ctx, `SELECT id, account_id, at, action, ip, user_agent, detail FROM account_security_events
 		WHERE account_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3`, f.AccountID, before, limit)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []store.SecurityEvent
-	for rows.Next() {
+	return scanAll(rows, err, func(row scanner) (store.SecurityEvent, error) {
 		var e store.SecurityEvent
 		var at int64
-		if err := rows.Scan(&e.ID, &e.AccountID, &at, &e.Action, &e.IP, &e.UserAgent, &e.Detail); err != nil {
-			return nil, err
-		}
+		err := row.Scan(&e.ID, &e.AccountID, &at, &e.Action, &e.IP, &e.UserAgent, &e.Detail)
 		e.At = fromUSv(at)
-		out = append(out, e)
-	}
-	return out, rows.Err()
+		return e, err
+	})
 }

@@ -40,18 +40,9 @@ func (h *Handler) pageRun(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
-	v, err := h.svc.Run(ctx, r.PathValue("id"), Actor{Account: acct})
+	v, t, role, err := h.svc.runAs(ctx, r.PathValue("id"), Actor{Account: acct})
 	if err != nil {
 		h.pageFail(w, r, acct, err, "/automation/runs")
-		return
-	}
-	t, err := h.svc.tenant(ctx, v.TenantID)
-	if err != nil {
-		h.pageFail(w, r, acct, err, "/automation/runs")
-		return
-	}
-	role, ok := h.role(w, r, acct, t)
-	if !ok {
 		return
 	}
 	p := runPage{Chrome: h.chrome(w, r, acct, "Run of "+v.WorkflowName), OrgID: t.OrgID, Run: v,

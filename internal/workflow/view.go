@@ -86,15 +86,23 @@ func tp(t time.Time) *time.Time {
 
 // Run returns a run as the person may see it (viewers and up).
 func (s *Service) Run(ctx context.Context, runID string, a Actor) (RunView, error) {
+	v, _, _, err := s.runAs(ctx, runID, a)
+	return v, err
+}
+
+// runAs is [Service.Run] that also gives the run's tenant and the actor's
+// role in it, for the page that shows what the person may do.
+func (s *Service) runAs(ctx context.Context, runID string, a Actor) (RunView, store.Tenant, store.Role, error) {
 	r, t, err := s.runFor(ctx, runID)
 	if err != nil {
-		return RunView{}, err
+		return RunView{}, t, "", err
 	}
-	if _, err := s.authorize(ctx, t, a, permRead, "see runs"); err != nil {
-		return RunView{}, err
+	role, err := s.authorize(ctx, t, a, permRead, "see runs")
+	if err != nil {
+		return RunView{}, t, "", err
 	}
 	v, err := s.view(ctx, r, true)
-	return v, err
+	return v, t, role, err
 }
 
 // Runs lists runs (newest first).

@@ -323,25 +323,34 @@ func (s *Service) Workflows(ctx context.Context, tenantID string, a Actor) ([]Im
 
 // Workflow returns one version with its parsed definition.
 func (s *Service) Workflow(ctx context.Context, id string, a Actor) (store.Workflow, *export.File, error) {
+	w, f, _, _, err := s.workflowAs(ctx, id, a)
+	return w, f, err
+}
+
+// workflowAs is [Service.Workflow] that also gives the workflow's tenant
+// and the actor's role in it, for the page that shows what the person may
+// do.
+func (s *Service) workflowAs(ctx context.Context, id string, a Actor) (store.Workflow, *export.File, store.Tenant, store.Role, error) {
 	w, err := s.wfs.GetWorkflow(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
-		return w, nil, fmt.Errorf("%w: workflow %s", ErrNotFound, id)
+		return w, nil, store.Tenant{}, "", fmt.Errorf("%w: workflow %s", ErrNotFound, id)
 	}
 	if err != nil {
-		return w, nil, err
+		return w, nil, store.Tenant{}, "", err
 	}
 	t, err := s.tenant(ctx, w.TenantID)
 	if err != nil {
-		return w, nil, err
+		return w, nil, t, "", err
 	}
-	if _, err := s.authorize(ctx, t, a, permRead, "see workflows"); err != nil {
-		return w, nil, err
+	role, err := s.authorize(ctx, t, a, permRead, "see workflows")
+	if err != nil {
+		return w, nil, t, "", err
 	}
 	p, err := s.parse(w)
 	if err != nil {
-		return w, nil, err
+		return w, nil, t, "", err
 	}
-	return w, p.file, nil
+	return w, p.file, t, role, nil
 }
 
 // Export returns a version as an export file (secure values masked) that

@@ -235,18 +235,9 @@ func (h *Handler) pageWorkflow(w http.ResponseWriter, r *http.Request) {
 func (h *Handler) renderWorkflow(w http.ResponseWriter, r *http.Request, acct store.Account, status int, problem string) {
 	ctx := r.Context()
 	a := Actor{Account: acct}
-	sw, f, err := h.svc.Workflow(ctx, r.PathValue("id"), a)
+	sw, f, t, role, err := h.svc.workflowAs(ctx, r.PathValue("id"), a)
 	if err != nil {
 		h.pageFail(w, r, acct, err, "/automation/workflows")
-		return
-	}
-	t, err := h.svc.tenant(ctx, sw.TenantID)
-	if err != nil {
-		h.pageFail(w, r, acct, err, "/automation/workflows")
-		return
-	}
-	role, ok := h.role(w, r, acct, t)
-	if !ok {
 		return
 	}
 	desc, err := h.svc.describe(ctx, sw)

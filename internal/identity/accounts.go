@@ -100,10 +100,30 @@ func NewService(st Stores, rec *audit.Recorder, lg *slog.Logger, now func() time
 // CreateOrganization creates an organization with a fresh numeric id, the
 // shape of Meraki's organization ids.
 func (s *Service) CreateOrganization(ctx context.Context, name string) (store.Organization, error) {
+	name, err := orgName(name)
+	if err != nil {
+		return store.Organization{}, err
+	}
+	o, err := s.insertOrganization(ctx, name)
+	if err != nil {
+		return store.Organization{}, err
+	}
+	s.record(ctx, store.AuditEvent{Action: ActionOrgCreated, OrgID: o.ID, Target: o.ID, Details: map[string]string{"name": o.Name}})
+	return o, nil
+}
+
+// orgName is name trimmed, or [ErrInvalidName].
+func orgName(name string) (string, error) {
 	name = strings.TrimSpace(name)
 	if name == "" || len([]rune(name)) > 255 || strings.ContainsFunc(name, unicode.IsControl) {
-		return store.Organization{}, ErrInvalidName
+		return "", ErrInvalidName
 	}
+	return name, nil
+}
+
+// insertOrganization stores an organization named name (already checked by
+// [orgName]) under a fresh id, drawing another when the id is taken.
+func (s *Service) insertOrganization(ctx context.Context, name string) (store.Organization, error) {
 	for range 10 {
 		o := store.Organization{ID: randomDigits(6 + randInt(4)), Name: name, CreatedAt: store.Micro(s.now())}
 		err := s.orgs.CreateOrganization(ctx, o)
@@ -113,7 +133,6 @@ func (s *Service) CreateOrganization(ctx context.Context, name string) (store.Or
 		if err != nil {
 			return store.Organization{}, fmt.Errorf("create organization: %w", err)
 		}
-		s.record(ctx, store.AuditEvent{Action: ActionOrgCreated, OrgID: o.ID, Target: o.ID, Details: map[string]string{"name": o.Name}})
 		return o, nil
 	}
 	return store.Organization{}, errors.New("create organization: no free id after 10 attempts")

@@ -4,9 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"sync"
-	"unicode"
 
 	"github.com/grantflow/grantflow/internal/store"
 )
@@ -211,28 +209,17 @@ func (s *Service) keepOneFull(ctx context.Context, orgID, accountID string) erro
 // CreateOrganizationAs creates an organization named name and makes
 // actorID its first full administrator. Both events name the actor.
 func (s *Service) CreateOrganizationAs(ctx context.Context, actorID, name string) (store.Organization, error) {
-	name = strings.TrimSpace(name)
-	if name == "" || len([]rune(name)) > 255 || strings.ContainsFunc(name, unicode.IsControl) {
-		return store.Organization{}, ErrInvalidName
+	name, err := orgName(name)
+	if err != nil {
+		return store.Organization{}, err
 	}
 	actor, err := s.accounts.GetAccount(ctx, actorID)
 	if err != nil {
 		return store.Organization{}, fmt.Errorf("create organization: %w", err)
 	}
-	var o store.Organization
-	for i := 0; ; i++ {
-		if i == 10 {
-			return store.Organization{}, errors.New("create organization: no free id after 10 attempts")
-		}
-		o = store.Organization{ID: randomDigits(6 + randInt(4)), Name: name, CreatedAt: store.Micro(s.now())}
-		err := s.orgs.CreateOrganization(ctx, o)
-		if errors.Is(err, store.ErrConflict) {
-			continue // id taken; draw another
-		}
-		if err != nil {
-			return store.Organization{}, fmt.Errorf("create organization: %w", err)
-		}
-		break
+	o, err := s.insertOrganization(ctx, name)
+	if err != nil {
+		return store.Organization{}, err
 	}
 	m := store.Membership{OrgID: o.ID, AccountID: actorID, Access: store.AccessFull, CreatedAt: o.CreatedAt}
 	if err := s.accounts.PutMembership(ctx, m); err != nil {

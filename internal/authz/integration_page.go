@@ -35,14 +35,8 @@ func (h *Handler) integration(w http.ResponseWriter, r *http.Request) {
 		h.lg.ErrorContext(ctx, what, "org", m.OrgID, "err", err)
 		h.errorPage(w, r, http.StatusInternalServerError, "Something went wrong on our side. Please try again.")
 	}
-	org, err := h.st.Organizations().GetOrganization(ctx, m.OrgID)
-	if err != nil {
-		fail("read organization", err)
-		return
-	}
-	list, err := h.st.Grants().ListOrgIntegrations(ctx, m.OrgID)
-	if err != nil {
-		fail("list integrations", err)
+	org, list, ok := h.orgIntegrations(w, r, m)
+	if !ok {
 		return
 	}
 	clientID := r.PathValue("clientID")

@@ -54,25 +54,37 @@ func (h *Handler) orgAdmin(w http.ResponseWriter, r *http.Request) (acct store.A
 	return acct, m, true
 }
 
+// orgIntegrations reads m's organization and its integrations with a live
+// grant; on failure it answers the page itself.
+func (h *Handler) orgIntegrations(w http.ResponseWriter, r *http.Request, m store.Membership) (store.Organization, []store.OrgIntegration, bool) {
+	ctx := r.Context()
+	fail := func(what string, err error) {
+		h.lg.ErrorContext(ctx, what, "org", m.OrgID, "err", err)
+		h.errorPage(w, r, http.StatusInternalServerError, "Something went wrong on our side. Please try again.")
+	}
+	org, err := h.st.Organizations().GetOrganization(ctx, m.OrgID)
+	if err != nil {
+		fail("read organization", err)
+		return store.Organization{}, nil, false
+	}
+	list, err := h.st.Grants().ListOrgIntegrations(ctx, m.OrgID)
+	if err != nil {
+		fail("list integrations", err)
+		return store.Organization{}, nil, false
+	}
+	return org, list, true
+}
+
 // integrations is GET /organizations/{orgID}/integrations: every
 // integration with a live grant in the organization (Meraki's
 // Organization > Integrations).
 func (h *Handler) integrations(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
 	acct, m, ok := h.orgAdmin(w, r)
 	if !ok {
 		return
 	}
-	org, err := h.st.Organizations().GetOrganization(ctx, m.OrgID)
-	if err != nil {
-		h.lg.ErrorContext(ctx, "read organization", "org", m.OrgID, "err", err)
-		h.errorPage(w, r, http.StatusInternalServerError, "Something went wrong on our side. Please try again.")
-		return
-	}
-	list, err := h.st.Grants().ListOrgIntegrations(ctx, m.OrgID)
-	if err != nil {
-		h.lg.ErrorContext(ctx, "list integrations", "org", m.OrgID, "err", err)
-		h.errorPage(w, r, http.StatusInternalServerError, "Something went wrong on our side. Please try again.")
+	org, list, ok := h.orgIntegrations(w, r, m)
+	if !ok {
 		return
 	}
 	d := integrationsData{OrgID: org.ID, OrgName: org.Name, CanRemove: m.Access == store.AccessFull}
@@ -100,7 +112,6 @@ type removeData struct {
 // confirmRemove is GET /organizations/{orgID}/integrations/{clientID}/remove:
 // Remove asks first, as deleting an integration or rotating its secret does.
 func (h *Handler) confirmRemove(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
 	acct, m, ok := h.orgAdmin(w, r)
 	if !ok {
 		return
@@ -109,16 +120,8 @@ func (h *Handler) confirmRemove(w http.ResponseWriter, r *http.Request) {
 		h.errorPage(w, r, http.StatusForbidden, "Only administrators with full access can remove an integration.")
 		return
 	}
-	org, err := h.st.Organizations().GetOrganization(ctx, m.OrgID)
-	if err != nil {
-		h.lg.ErrorContext(ctx, "read organization", "org", m.OrgID, "err", err)
-		h.errorPage(w, r, http.StatusInternalServerError, "Something went wrong on our side. Please try again.")
-		return
-	}
-	list, err := h.st.Grants().ListOrgIntegrations(ctx, m.OrgID)
-	if err != nil {
-		h.lg.ErrorContext(ctx, "list integrations", "org", m.OrgID, "err", err)
-		h.errorPage(w, r, http.StatusInternalServerError, "Something went wrong on our side. Please try again.")
+	org, list, ok := h.orgIntegrations(w, r, m)
+	if !ok {
 		return
 	}
 	clientID := r.PathValue("clientID")

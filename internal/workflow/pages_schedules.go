@@ -96,18 +96,9 @@ func (h *Handler) pageSchedule(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	v, err := h.svc.Schedule(r.Context(), r.PathValue("id"), Actor{Account: acct})
+	v, t, role, err := h.svc.scheduleAs(r.Context(), r.PathValue("id"), Actor{Account: acct})
 	if err != nil {
 		h.pageFail(w, r, acct, err, "/automation/schedules")
-		return
-	}
-	t, err := h.svc.tenant(r.Context(), v.TenantID)
-	if err != nil {
-		h.pageFail(w, r, acct, err, "/automation/schedules")
-		return
-	}
-	role, ok := h.role(w, r, acct, t)
-	if !ok {
 		return
 	}
 	h.pages.Render(w, r, http.StatusOK, "schedule.html", schedulePage{Chrome: h.chrome(w, r, acct, v.Name), OrgID: t.OrgID,

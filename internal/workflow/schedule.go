@@ -229,18 +229,28 @@ func (s *Service) Schedules(ctx context.Context, tenantID string, a Actor) ([]Sc
 
 // Schedule shows one schedule with the history of its due times.
 func (s *Service) Schedule(ctx context.Context, id string, a Actor) (ScheduleView, error) {
+	v, _, _, err := s.scheduleAs(ctx, id, a)
+	return v, err
+}
+
+// scheduleAs is [Service.Schedule] that also gives the schedule's tenant
+// and the actor's role in it, for the page that shows what the person may
+// do.
+func (s *Service) scheduleAs(ctx context.Context, id string, a Actor) (ScheduleView, store.Tenant, store.Role, error) {
 	sc, t, err := s.scheduleFor(ctx, id)
 	if err != nil {
-		return ScheduleView{}, err
+		return ScheduleView{}, t, "", err
 	}
-	if _, err := s.authorize(ctx, t, a, permRead, "see schedules"); err != nil {
-		return ScheduleView{}, err
+	role, err := s.authorize(ctx, t, a, permRead, "see schedules")
+	if err != nil {
+		return ScheduleView{}, t, "", err
 	}
 	name := ""
 	if w, err := s.wfs.LatestWorkflow(ctx, t.ID, sc.UniqueName); err == nil {
 		name = w.Name
 	}
-	return s.scheduleView(ctx, sc, name, true)
+	v, err := s.scheduleView(ctx, sc, name, true)
+	return v, t, role, err
 }
 
 func (s *Service) scheduleFor(ctx context.Context, id string) (store.Schedule, store.Tenant, error) {

@@ -1,23 +1,16 @@
 package server_test
 
 import (
-	"bufio"
 	"context"
 	"database/sql"
 	"fmt"
-	"log/slog"
-	"os"
 	"os/exec"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/grantflow/grantflow/internal/automation"
-	"github.com/grantflow/grantflow/internal/config"
-	"github.com/grantflow/grantflow/internal/server"
 	"github.com/grantflow/grantflow/internal/store"
-	"github.com/grantflow/grantflow/internal/store/sqlstore"
-	"github.com/grantflow/grantflow/internal/store/storetest"
 	"github.com/grantflow/grantflow/internal/workflow"
 
 	_ "github.com/jackc/pgx/v5/stdlib"
@@ -42,24 +35,8 @@ func TestScheduleReplicasKilledAtDueTime(t *testing.T) {
 }
 
 func scheduleReplicas(t *testing.T, replicas int) {
-	dbURL := storetest.NewPostgresDatabase(t)
+	dbURL, st, _, srv, org := newReplicaServer(t)
 	ctx := context.Background()
-	lg := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
-	st, err := sqlstore.OpenPostgres(ctx, dbURL, lg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	cfg := config.Default()
-	cfg.AutomationKey = testAutomationKey
-	srv, err := server.New(ctx, cfg, st, lg, server.Options{WorkflowHeartbeat: testHeartbeat})
-	if err != nil {
-		t.Fatal(err)
-	}
-	org, err := srv.Identity.CreateOrganization(ctx, "Acme")
-	if err != nil {
-		t.Fatal(err)
-	}
 	tenant, err := srv.Automation.EnsureTenant(ctx, org.ID, false, automation.TriggerTenantCreated, "")
 	if err != nil {
 		t.Fatal(err)
@@ -71,19 +48,7 @@ func scheduleReplicas(t *testing.T, replicas int) {
 	// is River's leader.
 	var procs []*exec.Cmd
 	for i := range replicas {
-		cmd := exec.Command(os.Args[0], "-test.run=^$")
-		cmd.Env = append(os.Environ(), workerChildEnv+"="+dbURL)
-		cmd.Stderr = t.Output()
-		stdin, _ := cmd.StdinPipe()
-		stdout, _ := cmd.StdoutPipe()
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = stdin.Close(); _ = cmd.Wait() })
-		if line, _ := bufio.NewReader(stdout).ReadString('\n'); line != "working\n" {
-			t.Fatalf("replica %d did not start: %q", i, line)
-		}
-		procs = append(procs, cmd)
+		procs = append(procs, startWorkerReplica(t, dbURL, fmt.Sprintf("replica %d", i)))
 		time.Sleep(time.Second)
 	}
 	leaderBefore := riverLeader(t, dbURL)
@@ -192,24 +157,8 @@ func riverLeader(t *testing.T, dbURL string) string {
 // the misfire grace), because the stuck job is rescued well before that.
 func TestScheduleReplicaKilledMidTick(t *testing.T) {
 	t.Parallel()
-	dbURL := storetest.NewPostgresDatabase(t)
+	dbURL, st, _, srv, org := newReplicaServer(t)
 	ctx := context.Background()
-	lg := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
-	st, err := sqlstore.OpenPostgres(ctx, dbURL, lg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	cfg := config.Default()
-	cfg.AutomationKey = testAutomationKey
-	srv, err := server.New(ctx, cfg, st, lg, server.Options{WorkflowHeartbeat: testHeartbeat})
-	if err != nil {
-		t.Fatal(err)
-	}
-	org, err := srv.Identity.CreateOrganization(ctx, "Acme")
-	if err != nil {
-		t.Fatal(err)
-	}
 	tenant, err := srv.Automation.EnsureTenant(ctx, org.ID, false, automation.TriggerTenantCreated, "")
 	if err != nil {
 		t.Fatal(err)
@@ -221,20 +170,8 @@ func TestScheduleReplicaKilledMidTick(t *testing.T) {
 	}
 	var procs []replica
 	for i := range 2 {
-		cmd := exec.Command(os.Args[0], "-test.run=^$")
-		cmd.Env = append(os.Environ(), workerChildEnv+"="+dbURL)
-		cmd.Stderr = t.Output()
-		stdin, _ := cmd.StdinPipe()
-		stdout, _ := cmd.StdoutPipe()
 		started := time.Now()
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = stdin.Close(); _ = cmd.Wait() })
-		if line, _ := bufio.NewReader(stdout).ReadString('\n'); line != "working\n" {
-			t.Fatalf("replica %d did not start: %q", i, line)
-		}
-		procs = append(procs, replica{cmd, started})
+		procs = append(procs, replica{startWorkerReplica(t, dbURL, fmt.Sprintf("replica %d", i)), started})
 		time.Sleep(1500 * time.Millisecond)
 	}
 	const n = 1000

@@ -67,24 +67,8 @@ func workerChild(dbURL string) int {
 // that may or may not have happened is not repeated).
 func TestDeadReplicaRunsAreTakenOver(t *testing.T) {
 	t.Parallel()
-	dbURL := storetest.NewPostgresDatabase(t)
+	dbURL, st, lg, srv, org := newReplicaServer(t)
 	ctx := context.Background()
-	lg := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
-	st, err := sqlstore.OpenPostgres(ctx, dbURL, lg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	cfg := config.Default()
-	cfg.AutomationKey = testAutomationKey
-	srv, err := server.New(ctx, cfg, st, lg, server.Options{WorkflowHeartbeat: testHeartbeat})
-	if err != nil {
-		t.Fatal(err)
-	}
-	org, err := srv.Identity.CreateOrganization(ctx, "Acme")
-	if err != nil {
-		t.Fatal(err)
-	}
 	admin, err := srv.Identity.CreateAdmin(ctx, org.ID, "a@example.com", "correct horse battery staple 42", store.AccessFull)
 	if err != nil {
 		t.Fatal(err)
@@ -113,18 +97,7 @@ func TestDeadReplicaRunsAreTakenOver(t *testing.T) {
 		t.Fatal(err)
 	}
 	srv.Workflows.SetQueue(q, false)
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), workerChildEnv+"="+dbURL)
-	cmd.Stderr = t.Output()
-	stdin, _ := cmd.StdinPipe()
-	stdout, _ := cmd.StdoutPipe()
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = stdin.Close(); _ = cmd.Wait() })
-	if line, _ := bufio.NewReader(stdout).ReadString('\n'); line != "working\n" {
-		t.Fatalf("the worker replica did not start: %q", line)
-	}
+	cmd := startWorkerReplica(t, dbURL, "the worker replica")
 	var runs []string
 	for _, wf := range []string{sleeper, poster} {
 		r, err := srv.Workflows.StartRun(ctx, workflow.RunParams{WorkflowID: wf, Actor: actor})
@@ -171,6 +144,51 @@ func TestDeadReplicaRunsAreTakenOver(t *testing.T) {
 	if p.Status != "failed" || !strings.Contains(p.Error, "interrupted") || posts != 1 {
 		t.Errorf("the run interrupted in a POST: %s %q, the POST was sent %d times (want 1)", p.Status, p.Error, posts)
 	}
+}
+
+// newReplicaServer is this process's server on a new PostgreSQL database
+// (dbURL, for replicas to share), with one organization.
+func newReplicaServer(t *testing.T) (string, *sqlstore.Store, *slog.Logger, *server.Server, store.Organization) {
+	t.Helper()
+	dbURL := storetest.NewPostgresDatabase(t)
+	ctx := context.Background()
+	lg := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
+	st, err := sqlstore.OpenPostgres(ctx, dbURL, lg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	cfg := config.Default()
+	cfg.AutomationKey = testAutomationKey
+	srv, err := server.New(ctx, cfg, st, lg, server.Options{WorkflowHeartbeat: testHeartbeat})
+	if err != nil {
+		t.Fatal(err)
+	}
+	org, err := srv.Identity.CreateOrganization(ctx, "Acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dbURL, st, lg, srv, org
+}
+
+// startWorkerReplica starts a workerChild on dbURL and returns once it
+// works; at cleanup its stdin is closed and it is waited for. name is the
+// replica in the failure message.
+func startWorkerReplica(t *testing.T, dbURL, name string) *exec.Cmd {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), workerChildEnv+"="+dbURL)
+	cmd.Stderr = t.Output()
+	stdin, _ := cmd.StdinPipe()
+	stdout, _ := cmd.StdoutPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = stdin.Close(); _ = cmd.Wait() })
+	if line, _ := bufio.NewReader(stdout).ReadString('\n'); line != "working\n" {
+		t.Fatalf("%s did not start: %q", name, line)
+	}
+	return cmd
 }
 
 func effectRunning(t *testing.T, st store.Store, runID string) bool {

@@ -145,7 +145,11 @@ func subcommand(args []string, valid ...string) (string, []string, error) {
 
 // parse parses args into fs and applies the environment; cfg has been
 // bound to fs by the caller. Positional arguments are refused.
-func (c *cli) parse(fs *flag.FlagSet, args []string) error {
+func (c *cli) parse(fs *flag.FlagSet, args []string) error { return c.parseRest(fs, args, nil) }
+
+// parseRest is parse for commands that take positional arguments (file
+// names, after the flags): they go to *rest. A nil rest refuses them.
+func (c *cli) parseRest(fs *flag.FlagSet, args []string, rest *[]string) error {
 	fs.SetOutput(c.stderr)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -153,7 +157,9 @@ func (c *cli) parse(fs *flag.FlagSet, args []string) error {
 		}
 		return usageError{err.Error()}
 	}
-	if fs.NArg() > 0 {
+	if rest != nil {
+		*rest = fs.Args()
+	} else if fs.NArg() > 0 {
 		return usagef("unexpected argument %q", fs.Arg(0))
 	}
 	if err := config.ApplyEnv(fs, c.getenv); err != nil {
@@ -196,12 +202,18 @@ func (c *cli) storeCommand(ctx context.Context, name string, args []string, bind
 // storeCommandWith is storeCommand over the caller's cfg, for commands
 // that bind (and then use) more of the configuration.
 func (c *cli) storeCommandWith(ctx context.Context, cfg *config.Config, name string, args []string, bind func(fs *flag.FlagSet)) (*sqlstore.Store, *slog.Logger, error) {
+	return c.storeCommandRest(ctx, cfg, name, args, bind, nil)
+}
+
+// storeCommandRest is storeCommandWith for commands that take positional
+// arguments (see parseRest).
+func (c *cli) storeCommandRest(ctx context.Context, cfg *config.Config, name string, args []string, bind func(fs *flag.FlagSet), rest *[]string) (*sqlstore.Store, *slog.Logger, error) {
 	fs := flag.NewFlagSet("grantflow "+name, flag.ContinueOnError)
 	cfg.BindStore(fs)
 	if bind != nil {
 		bind(fs)
 	}
-	if err := c.parse(fs, args); err != nil {
+	if err := c.parseRest(fs, args, rest); err != nil {
 		return nil, nil, err
 	}
 	if err := cfg.Validate(); err != nil {

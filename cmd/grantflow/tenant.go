@@ -19,15 +19,21 @@ import (
 // store flags, the server's issuer (targets and redirect URIs derive from
 // it) and the Automation flags, then Automation over the store.
 func (c *cli) automationCommand(ctx context.Context, name string, args []string, bind func(fs *flag.FlagSet)) (*sqlstore.Store, *automation.Service, *slog.Logger, error) {
+	return c.automationCommandRest(ctx, name, args, bind, nil)
+}
+
+// automationCommandRest is automationCommand for commands that take
+// positional arguments (see parseRest).
+func (c *cli) automationCommandRest(ctx context.Context, name string, args []string, bind func(fs *flag.FlagSet), rest *[]string) (*sqlstore.Store, *automation.Service, *slog.Logger, error) {
 	cfg := config.Default()
-	st, lg, err := c.storeCommandWith(ctx, &cfg, name, args, func(fs *flag.FlagSet) {
+	st, lg, err := c.storeCommandRest(ctx, &cfg, name, args, func(fs *flag.FlagSet) {
 		fs.StringVar(&cfg.Addr, "addr", cfg.Addr, "the server's listen address (the default issuer is http://ADDR)")
 		fs.StringVar(&cfg.Issuer, "issuer", cfg.Issuer, "the server's public URL, as given to serve")
 		cfg.BindAutomation(fs)
 		if bind != nil {
 			bind(fs)
 		}
-	})
+	}, rest)
 	if err != nil {
 		return nil, nil, nil, err
 	}

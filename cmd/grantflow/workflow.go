@@ -12,8 +12,6 @@ import (
 	"time"
 
 	"github.com/grantflow/grantflow/internal/audit"
-	"github.com/grantflow/grantflow/internal/automation"
-	"github.com/grantflow/grantflow/internal/config"
 	"github.com/grantflow/grantflow/internal/jobs"
 	"github.com/grantflow/grantflow/internal/store"
 	"github.com/grantflow/grantflow/internal/store/sqlstore"
@@ -46,55 +44,26 @@ func (e *wfEnv) close() {
 // runner that works runs in this process (for --wait); otherwise runs are
 // only queued, for a server to work.
 func (c *cli) workflowCommand(ctx context.Context, name string, args []string, positional bool, bind func(fs *flag.FlagSet)) (*wfEnv, *bool, error) {
-	cfg := config.Default()
 	var email string
-	var wait bool
-	fs := flag.NewFlagSet("grantflow "+name, flag.ContinueOnError)
-	fs.SetOutput(c.stderr)
-	cfg.BindStore(fs)
-	fs.StringVar(&cfg.Addr, "addr", cfg.Addr, "the server's listen address (the default issuer is http://ADDR)")
-	fs.StringVar(&cfg.Issuer, "issuer", cfg.Issuer, "the server's public URL, as given to serve")
-	cfg.BindAutomation(fs)
-	fs.StringVar(&email, "as", "", "email of the person acting (their role is checked; runs use their User token)")
-	if bind != nil {
-		bind(fs)
+	wait := new(bool)
+	e := &wfEnv{}
+	var rest *[]string
+	if positional {
+		rest = &e.args
 	}
-	if fs.Lookup("wait") == nil {
-		fs.BoolVar(&wait, "wait", false, "wait until the run has ended or waits for a person")
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil, nil, err
+	st, auto, lg, err := c.automationCommandRest(ctx, name, args, func(fs *flag.FlagSet) {
+		fs.StringVar(&email, "as", "", "email of the person acting (their role is checked; runs use their User token)")
+		fs.BoolVar(wait, "wait", false, "wait until the run has ended or waits for a person")
+		if bind != nil {
+			bind(fs)
 		}
-		return nil, nil, usageError{err.Error()}
-	}
-	if !positional && fs.NArg() > 0 {
-		return nil, nil, usagef("unexpected argument %q", fs.Arg(0))
-	}
-	if err := config.ApplyEnv(fs, c.getenv); err != nil {
-		return nil, nil, usageError{err.Error()}
-	}
-	if err := cfg.Validate(); err != nil {
-		return nil, nil, usageError{err.Error()}
-	}
-	lg := c.logger(cfg, true)
-	st, err := openStore(ctx, cfg, lg)
+	}, rest)
 	if err != nil {
 		return nil, nil, err
 	}
-	e := &wfEnv{st: st, lg: lg, args: fs.Args()}
+	e.st, e.lg = st, lg
 	fail := func(err error) (*wfEnv, *bool, error) { st.Close(); return nil, nil, err }
-	masters, err := automation.MasterKeys(cfg.AutomationKey, automation.KeyDir(cfg, st.SQLiteDir()))
-	if err != nil {
-		return fail(err)
-	}
-	rec := audit.New(st.Audit(), nil, lg)
-	auto, err := automation.New(ctx, automation.ConfigFrom(cfg, nil), automation.Deps{Store: st, Audit: rec, Log: lg, Masters: masters})
-	if err != nil {
-		return fail(err)
-	}
-	e.svc, err = workflow.New(workflow.Config{}, st, auto, rec, lg)
-	if err != nil {
+	if e.svc, err = workflow.New(workflow.Config{}, st, auto, audit.New(st.Audit(), nil, lg), lg); err != nil {
 		return fail(err)
 	}
 	if email != "" {
@@ -107,11 +76,7 @@ func (c *cli) workflowCommand(ctx context.Context, name string, args []string, p
 		}
 		e.actor = workflow.Actor{Account: acct}
 	}
-	w := &wait
-	if f := fs.Lookup("wait"); f != nil && f.Value.String() == "true" {
-		*w = true
-	}
-	return e, w, nil
+	return e, wait, nil
 }
 
 // queue gives the service a job runner: one that works runs here when the
@@ -184,6 +149,25 @@ func workflowImport(ctx context.Context, c *cli, args []string) error {
 			failed++
 		}
 		results = append(results, res)
+	}
+	if len(results) > 1 {
+		// A file imported later in the batch may bring what an earlier one
+		// calls (the import re-checks the stored versions): answer with
+		// each workflow as it stands now.
+		now, err := e.svc.Workflows(ctx, tenantID, e.actor)
+		if err != nil {
+			return err
+		}
+		byID := make(map[string]workflow.ImportResult, len(now))
+		for _, w := range now {
+			byID[w.ID] = w
+		}
+		for i, r := range results {
+			if w, ok := byID[r.ID]; ok && len(r.Problems) == 0 {
+				w.File = r.File
+				results[i] = w
+			}
+		}
 	}
 	if asJSON {
 		if err := c.printJSON(results); err != nil {

@@ -19,6 +19,7 @@ import (
 
 	"github.com/grantflow/grantflow/internal/config"
 	"github.com/grantflow/grantflow/internal/server"
+	"github.com/grantflow/grantflow/internal/store"
 	"github.com/grantflow/grantflow/internal/store/sqlstore"
 	"github.com/grantflow/grantflow/internal/workflow"
 )
@@ -206,6 +207,22 @@ func mustSucceed(t *testing.T, v workflow.RunView) {
 	}
 }
 
+// activities are a run's recorded activity executions, read from the store
+// the server uses.
+func (e *wfEnvT) activities(runID string) []store.RunActivity {
+	e.t.Helper()
+	st, err := sqlstore.OpenSQLite(context.Background(), filepath.Join(e.dir, "grantflow.db"), slog.New(slog.DiscardHandler))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer st.Close()
+	acts, err := st.Runs().ListActivities(context.Background(), runID)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return acts
+}
+
 // api reads the sandbox with the admin's API key.
 func (e *wfEnvT) api(path string, v any) {
 	e.t.Helper()
@@ -270,6 +287,19 @@ func TestWorkflowSamples(t *testing.T) {
 			t.Errorf("%s: broken references: %v", r.File, r.Broken)
 		}
 	}
+	// A call of a workflow another file of the same batch brought is not
+	// missing in the answer (Catalyst Center's Get Task ID and Wait For …).
+	batch := map[string]bool{}
+	for _, r := range e.imported {
+		batch[r.UniqueName] = true
+	}
+	for _, r := range e.imported {
+		for _, m := range r.Missing {
+			if batch[m.WorkflowID] {
+				t.Errorf("%s: %q is listed as missing, yet the same import brought it", r.File, m.Name)
+			}
+		}
+	}
 
 	var devices []device
 	e.api("/organizations/"+e.org+"/devices", &devices)
@@ -324,6 +354,34 @@ func TestWorkflowSamples(t *testing.T) {
 		// answered 202).
 		if fmt.Sprint(v.Outputs["Output - Status Code"]) != "201" {
 			t.Errorf("status code %v, outputs %v", v.Outputs["Output - Status Code"], v.Outputs)
+		}
+		// The sandbox holds the blink job the workflow enqueued, with the
+		// export's 30-second duration: read its id from the request's
+		// recorded answer, then the job from the sandbox.
+		var answer struct {
+			ResponseBody string `json:"response_body"`
+		}
+		for _, a := range e.activities(v.ID) {
+			if a.Type == "meraki.api_request" {
+				_ = json.Unmarshal(a.Output, &answer)
+			}
+		}
+		var created struct {
+			LedsBlinkID string `json:"ledsBlinkId"`
+		}
+		if err := json.Unmarshal([]byte(answer.ResponseBody), &created); err != nil || created.LedsBlinkID == "" {
+			t.Fatalf("the blink request answered %q", answer.ResponseBody)
+		}
+		var job struct {
+			Status  string
+			Request struct {
+				Serial   string
+				Duration int
+			}
+		}
+		e.api("/devices/"+devices[0].Serial+"/liveTools/leds/blink/"+created.LedsBlinkID, &job)
+		if job.Request.Serial != devices[0].Serial || job.Request.Duration != 30 || job.Status != "complete" {
+			t.Errorf("the sandbox's blink job: %+v", job)
 		}
 		bad := e.run("Blink Meraki Device LEDs", "Meraki Device Serial Number=Q2XX-0000-0000")
 		if code := fmt.Sprint(bad.Outputs["Output - Status Code"]); code != "404" {
@@ -491,14 +549,16 @@ func TestWorkflowSamples(t *testing.T) {
 	t.Run("NestedLoopExample", func(t *testing.T) {
 		v := e.run("Nested Loop Example")
 		mustSucceed(t, v)
-		sets := 0
+		// The outer loop runs while Network Counter < 2000, the inner one
+		// while Loop Iterator < 500, each inner pass adding 1 to both and
+		// each outer pass resetting the iterator: 4 outer passes, 2,000
+		// inner ones.
+		runs := map[string]int{}
 		for _, a := range v.Activities {
-			if a.Type == "core.set_multiple_variables" {
-				sets++
-			}
+			runs[a.Title]++
 		}
-		if sets == 0 {
-			t.Errorf("the loops ran nothing: %+v", v.Activities)
+		if runs["Nested Inner While Loop"] != 4 || runs["Set Variables"] != 2000 || runs["Reset Loop Iterator"] != 4 || runs["Outer While Loop"] != 1 {
+			t.Errorf("loop executions %v, want 1 outer, 4 inner loops, 2000 increments, 4 resets", runs)
 		}
 	})
 }

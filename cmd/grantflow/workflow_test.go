@@ -302,9 +302,18 @@ func TestWorkflowSamples(t *testing.T) {
 	}
 
 	var devices []device
-	e.api("/organizations/"+e.org+"/devices", &devices)
 	var networks []network
-	e.api("/organizations/"+e.org+"/networks", &networks)
+	// The seed draws device types at random: add devices until a network
+	// has the switches and the appliance the Site Handoff run needs.
+	for tries := 0; ; tries++ {
+		devices, networks = nil, nil
+		e.api("/organizations/"+e.org+"/devices", &devices)
+		e.api("/organizations/"+e.org+"/networks", &networks)
+		if _, ok := findSite(networks, devices, "switch", "appliance"); ok || tries == 5 {
+			break
+		}
+		e.ok("seed", "--org", e.org, "--devices", "30")
+	}
 
 	t.Run("PythonScriptActivityExample", func(t *testing.T) {
 		for _, name := range []string{"Python Script Activity Example", "Python Script Activity Example with Script Arguments"} {
@@ -694,6 +703,14 @@ func webServiceSamples(t *testing.T, e *wfEnvT) {
 // siteWith is a network that has devices of every given product type.
 func siteWith(t *testing.T, networks []network, devices []device, types ...string) network {
 	t.Helper()
+	n, ok := findSite(networks, devices, types...)
+	if !ok {
+		t.Fatalf("no seeded network has devices of types %v", types)
+	}
+	return n
+}
+
+func findSite(networks []network, devices []device, types ...string) (network, bool) {
 	for _, n := range networks {
 		has := map[string]bool{}
 		for _, d := range devices {
@@ -706,11 +723,10 @@ func siteWith(t *testing.T, networks []network, devices []device, types ...strin
 			all = all && has[ty]
 		}
 		if all {
-			return n
+			return n, true
 		}
 	}
-	t.Fatalf("no seeded network has devices of types %v", types)
-	return network{}
+	return network{}, false
 }
 
 // Roles at the command line: tenant role sets one (tenant_admin needs
